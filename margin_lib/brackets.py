@@ -1,0 +1,412 @@
+"""Position tiers ("leverage brackets"): maximum leverage, MMR and maintenance amount by notional.
+
+A symbol's table splits notional into tiers ``[floor, cap)``. Larger positions get a lower
+maximum leverage and a higher maintenance-margin rate. The maintenance amount ``cum`` keeps the
+maintenance margin ``MM = N × MMR − cum`` continuous across tier edges::
+
+    cum_1 = 0,   cum_i = cum_{i-1} + floor_i × (MMR_i − MMR_{i-1})
+
+Tables change without notice and differ per account, so the package ships dated snapshots
+(:meth:`BracketTable.load`) and accepts your own (:meth:`BracketTable.from_records`,
+:meth:`BracketTable.from_exchange`, :meth:`BracketTable.load_file`).
+
+>>> table = BracketTable.load("BTCUSDT")
+>>> table.as_of
+'2026-09'
+>>> table.maintenance_margin(500_000)     # 500,000 × 0.5 % − 300
+2200.0
+>>> table.max_leverage(500_000)
+100.0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _validate as v
+from .errors import BracketTableError, InvalidInputError
+
+__all__ = ["Bracket", "BracketTable"]
+
+FIELDS = ("bracket", "notional_floor", "notional_cap", "max_leverage", "mmr", "maintenance_amount")
+_DATA = "data/brackets"
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """One tier: notional in ``[notional_floor, notional_cap)`` USDT.
+
+    ``mmr`` is a fraction, ``maintenance_amount`` (the exchange's ``cum``) is in USDT. When
+    returned by :meth:`BracketTable.bracket_for` for an array of notionals, every field is an
+    array of that shape.
+    """
+
+    bracket: Any
+    notional_floor: Any
+    notional_cap: Any
+    max_leverage: Any
+    mmr: Any
+    maintenance_amount: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class BracketTable:
+    """A validated, immutable tier table for one symbol.
+
+    Build it with :meth:`from_records`, :meth:`from_exchange`, :meth:`flat`, :meth:`load` or
+    :meth:`load_file`. Attributes: ``symbol``, ``as_of`` (the snapshot's date, a string),
+    ``source`` (where the numbers come from) and ``brackets`` (a tuple of :class:`Bracket`).
+    """
+
+    def __init__(
+        self,
+        brackets: Iterable[Bracket],
+        *,
+        symbol: str | None = None,
+        as_of: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.brackets: tuple[Bracket, ...] = tuple(brackets)
+        self.symbol = symbol
+        self.as_of = as_of
+        self.source = source
+        _check_table(self.brackets)
+        self._floor = np.array([b.notional_floor for b in self.brackets], dtype=float)
+        self._cap = np.array([b.notional_cap for b in self.brackets], dtype=float)
+        self._mmr = np.array([b.mmr for b in self.brackets], dtype=float)
+        self._cum = np.array([b.maintenance_amount for b in self.brackets], dtype=float)
+        self._lev = np.array([b.max_leverage for b in self.brackets], dtype=float)
+        self._num = np.array([b.bracket for b in self.brackets], dtype=float)
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        symbol: str | None = None,
+        as_of: str | None = None,
+        source: str | None = None,
+    ) -> BracketTable:
+        """Build a table from dicts with the keys ``bracket, notional_floor, notional_cap,
+        max_leverage, mmr, maintenance_amount``.
+
+        Refuses (with :class:`~margin_lib.errors.BracketTableError`) a table that is empty,
+        unsorted, overlapping or with gaps, whose MMR falls or maximum leverage rises with size,
+        whose MMR is not below ``1 / max_leverage``, or whose ``maintenance_amount`` breaks the
+        recurrence above.
+
+        >>> t = BracketTable.from_records([
+        ...     dict(bracket=1, notional_floor=0, notional_cap=50_000, max_leverage=125,
+        ...          mmr=0.004, maintenance_amount=0),
+        ...     dict(bracket=2, notional_floor=50_000, notional_cap=250_000, max_leverage=100,
+        ...          mmr=0.005, maintenance_amount=50)])
+        >>> t.bracket_for(60_000).mmr
+        0.005
+        """
+        if isinstance(records, (str, bytes, Mapping)):
+            raise BracketTableError(
+                f"records must be a list of dicts with keys {', '.join(FIELDS)}; got {records!r:.80}"
+            )
+        rows = list(records)
+        if not rows:
+            raise BracketTableError("records must hold at least one bracket; got an empty list")
+        out = []
+        for i, rec in enumerate(rows):
+            if not isinstance(rec, Mapping):
+                raise BracketTableError(f"records[{i}] must be a dict; got {rec!r:.80}")
+            missing = [k for k in FIELDS if k not in rec]
+            extra = [k for k in rec if k not in FIELDS]
+            if missing or extra:
+                raise BracketTableError(
+                    f"records[{i}] must have exactly the keys {', '.join(FIELDS)}; "
+                    f"missing {missing}, unknown {extra}"
+                )
+            out.append(Bracket(**{k: _record_number(i, k, rec[k]) for k in FIELDS}))
+        return cls(out, symbol=symbol, as_of=as_of, source=source)
+
+    @classmethod
+    def from_exchange(cls, payload: Any, *, as_of: str | None = None) -> BracketTable:
+        """Build a table from the exchange's leverage-bracket JSON (one symbol).
+
+        Accepts ``{"symbol": ..., "brackets": [{"bracket", "initialLeverage", "notionalCap",
+        "notionalFloor", "maintMarginRatio", "cum"}, ...]}`` or a one-element list of it, as
+        the exchange's API returns; paste your own account's response to use your tiers.
+        """
+        if isinstance(payload, list) and len(payload) == 1:
+            payload = payload[0]
+        if not isinstance(payload, Mapping) or "brackets" not in payload:
+            raise BracketTableError(
+                "payload must be the exchange's leverage-bracket JSON for one symbol "
+                f"(a dict with 'symbol' and 'brackets'); got {payload!r:.80}"
+            )
+        keys = {
+            "bracket": "bracket",
+            "notional_floor": "notionalFloor",
+            "notional_cap": "notionalCap",
+            "max_leverage": "initialLeverage",
+            "mmr": "maintMarginRatio",
+            "maintenance_amount": "cum",
+        }
+        records = []
+        for i, row in enumerate(payload["brackets"]):
+            missing = [src for src in keys.values() if src not in row]
+            if missing:
+                raise BracketTableError(f"brackets[{i}] lacks the exchange's keys {missing}")
+            records.append({ours: row[src] for ours, src in keys.items()})
+        return cls.from_records(
+            records, symbol=payload.get("symbol"), as_of=as_of, source="exchange JSON"
+        )
+
+    @classmethod
+    def flat(cls, mmr: float, max_leverage: float, *, symbol: str | None = None) -> BracketTable:
+        """A single tier covering every notional: a flat ``mmr`` and ``max_leverage``.
+
+        Useful for the article's simplified examples (0.5 % at 10x, say).
+
+        >>> BracketTable.flat(0.005, 100).maintenance_margin(1_000)
+        5.0
+        """
+        mmr_ = float(v.number("mmr", mmr, low=0.0, high=1.0, low_open=True, high_open=True))
+        lev = float(v.leverage("max_leverage", max_leverage))
+        record = dict(
+            bracket=1, notional_floor=0.0, notional_cap=math.inf, max_leverage=lev,
+            mmr=mmr_, maintenance_amount=0.0,
+        )
+        return cls.from_records([record], symbol=symbol, source=f"flat {mmr_:.4%} up to {lev:g}x")
+
+    @classmethod
+    def load(cls, symbol: str) -> BracketTable:
+        """Load a dated snapshot shipped with the package: ``"BTCUSDT"``, ``"ETHUSDT"`` or
+        ``"BTCUSDT-2021"`` (an older table used in the exchange's FAQ). See :meth:`available`.
+        """
+        names = cls.available()
+        key = symbol.strip().upper() if isinstance(symbol, str) else symbol
+        if key not in names:
+            raise InvalidInputError(
+                f"symbol must be one of the shipped snapshots {', '.join(map(repr, names))}; "
+                f"got {symbol!r} (use BracketTable.load_file or from_records for your own table)"
+            )
+        text = resources.files("margin_lib").joinpath(f"{_DATA}/{key}.json").read_text("utf-8")
+        return cls._from_document(json.loads(text), origin=key)
+
+    @classmethod
+    def load_file(cls, path: str | Path) -> BracketTable:
+        """Load a table from a JSON file in the package's own format (see ``margin_lib/data``)
+        or in the exchange's leverage-bracket format."""
+        doc = json.loads(Path(path).read_text("utf-8"))
+        if isinstance(doc, Mapping) and doc.get("brackets") and "notionalFloor" in doc["brackets"][0]:
+            return cls.from_exchange(doc)
+        return cls._from_document(doc, origin=str(path))
+
+    @classmethod
+    def _from_document(cls, doc: Any, *, origin: str) -> BracketTable:
+        if not isinstance(doc, Mapping) or "brackets" not in doc:
+            raise BracketTableError(f"{origin}: expected a JSON object with a 'brackets' list")
+        return cls.from_records(
+            doc["brackets"], symbol=doc.get("symbol"), as_of=doc.get("as_of"),
+            source=doc.get("source"),
+        )
+
+    @staticmethod
+    def available() -> list[str]:
+        """Names of the snapshots shipped in ``margin_lib/data/brackets``."""
+        folder = resources.files("margin_lib").joinpath(_DATA)
+        return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+    # -- lookup ------------------------------------------------------------------------------
+    def _index(self, notional: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        n = v.positive("notional", notional)
+        top = self._cap[-1]
+        if (n >= top).any():
+            bad = n >= top
+            raise InvalidInputError(
+                f"notional must be below the table's last cap {top:,.0f} USDT "
+                f"({self.symbol or 'this table'}); got {v._first_bad(n, bad)}"
+            )
+        # Highest tier whose floor <= notional: a notional on a floor belongs to the upper tier.
+        return n, np.searchsorted(self._floor, n, side="right") - 1
+
+    def bracket_for(self, notional: ArrayLike) -> Bracket:
+        """The tier that holds ``notional`` (USDT, valued at the mark price).
+
+        A notional exactly on a floor belongs to the upper tier. For an array of notionals every
+        field of the returned :class:`Bracket` is an array of the same shape.
+
+        >>> BracketTable.load("BTCUSDT").bracket_for(300_000).bracket
+        2
+        """
+        _, i = self._index(notional)
+        if np.ndim(notional) == 0:
+            return self.brackets[int(i)]
+        return Bracket(
+            bracket=self._num[i].astype(int), notional_floor=self._floor[i],
+            notional_cap=self._cap[i], max_leverage=self._lev[i], mmr=self._mmr[i],
+            maintenance_amount=self._cum[i],
+        )
+
+    def maintenance_margin(self, notional: ArrayLike) -> ArrayLike:
+        """``MM = N × MMR − cum`` with the tier of ``N``, in USDT.
+
+        >>> BracketTable.load("BTCUSDT").maintenance_margin(1_000)
+        4.0
+        """
+        n, i = self._index(notional)
+        return v.result(n * self._mmr[i] - self._cum[i], notional)
+
+    def max_leverage(self, notional: ArrayLike) -> ArrayLike:
+        """The highest leverage the tier of ``notional`` allows.
+
+        >>> BracketTable.load("BTCUSDT").max_leverage(5_000_000)
+        50.0
+        """
+        _, i = self._index(notional)
+        return v.result(self._lev[i], notional)
+
+    # -- for the solvers ---------------------------------------------------------------------
+    def tier_arrays(self) -> dict[str, np.ndarray]:
+        """Floors, caps, MMRs, cums and maximum leverages as arrays (the solvers use these)."""
+        return {
+            "floor": self._floor.copy(), "cap": self._cap.copy(), "mmr": self._mmr.copy(),
+            "cum": self._cum.copy(), "max_leverage": self._lev.copy(),
+        }
+
+    def tier_at(self, notional: float) -> Bracket:
+        """The tier of a notional >= 0 without the cap check: beyond the last cap, the last tier
+        (a short's notional can outgrow the table while its price rises)."""
+        i = int(np.searchsorted(self._floor, float(notional), side="right")) - 1
+        return self.brackets[max(i, 0)]
+
+    def maintenance_margin_curve(self, notional: np.ndarray) -> np.ndarray:
+        """MM for any notional >= 0 without input checks, the last tier extended beyond its cap.
+
+        The fast path for path replays: MM is piecewise linear and continuous, so it is
+        interpolated between the tier floors.
+        """
+        knots = np.append(self._floor, self._floor[-1] + 1.0)
+        values = knots * np.append(self._mmr, self._mmr[-1]) - np.append(self._cum, self._cum[-1])
+        mm = np.interp(notional, knots, values)
+        beyond = notional > knots[-1]
+        if np.any(beyond):
+            mm = np.where(beyond, notional * self._mmr[-1] - self._cum[-1], mm)
+        return mm
+
+    # -- presentation ------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        """The table as a list of dicts (the format :meth:`from_records` takes)."""
+        return [b.as_dict() for b in self.brackets]
+
+    def __len__(self) -> int:
+        return len(self.brackets)
+
+    def __iter__(self) -> Iterator[Bracket]:
+        return iter(self.brackets)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BracketTable) and self.brackets == other.brackets
+
+    def __hash__(self) -> int:
+        return hash(self.brackets)
+
+    def __repr__(self) -> str:
+        label = self.symbol or "custom"
+        when = f", as_of={self.as_of!r}" if self.as_of else ""
+        return f"<BracketTable {label}{when}: {len(self)} tiers>"
+
+
+def _record_number(i: int, key: str, value: Any) -> float | int:
+    if isinstance(value, str):  # the exchange's JSON sometimes quotes numbers
+        try:
+            value = float(value)
+        except ValueError:
+            raise BracketTableError(f"records[{i}].{key} must be a number; got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise BracketTableError(f"records[{i}].{key} must be a number; got {value!r}")
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and key != "notional_cap"):
+        raise BracketTableError(f"records[{i}].{key} must be finite; got {value!r}")
+    if key == "bracket":
+        return int(value)
+    return value
+
+
+def _check_table(brackets: tuple[Bracket, ...]) -> None:
+    if not brackets:
+        raise BracketTableError("a bracket table needs at least one bracket; got none")
+    floors = [b.notional_floor for b in brackets]
+    numbers = [b.bracket for b in brackets]
+    if floors != sorted(floors) or numbers != list(range(1, len(brackets) + 1)):
+        raise BracketTableError(
+            "brackets must be sorted by notional_floor and numbered 1, 2, 3, ... in that order; "
+            f"got floors {[f'{f:,.0f}' for f in floors]} numbered {numbers}"
+        )
+    prev: Bracket | None = None
+    for i, b in enumerate(brackets):
+        where = f"bracket {b.bracket} (records[{i}])"
+        if not 0 < b.mmr < 1:
+            raise BracketTableError(f"{where}: mmr must satisfy 0 < mmr < 1; got {b.mmr!r}")
+        if b.max_leverage < 1:
+            raise BracketTableError(f"{where}: max_leverage must be >= 1; got {b.max_leverage!r}")
+        if b.maintenance_amount < 0:
+            raise BracketTableError(
+                f"{where}: maintenance_amount must be >= 0; got {b.maintenance_amount!r}"
+            )
+        if not b.notional_cap > b.notional_floor:
+            raise BracketTableError(
+                f"{where}: notional_cap must be above notional_floor {b.notional_floor:,.0f}; "
+                f"got {b.notional_cap:,.0f}"
+            )
+        if b.mmr >= 1.0 / b.max_leverage:
+            raise BracketTableError(
+                f"{where}: mmr must be below the initial margin rate 1/max_leverage = "
+                f"{1 / b.max_leverage:.4%} (else a new position is liquidated at once); "
+                f"got {b.mmr:.4%}"
+            )
+        if prev is None:
+            if b.notional_floor != 0:
+                raise BracketTableError(
+                    f"{where}: the first notional_floor must be 0; got {b.notional_floor!r}"
+                )
+            if b.maintenance_amount != 0:
+                raise BracketTableError(
+                    f"{where}: the first maintenance_amount must be 0; got {b.maintenance_amount!r}"
+                )
+        else:
+            if b.notional_floor < prev.notional_cap:
+                raise BracketTableError(
+                    f"{where}: notional_floor {b.notional_floor:,.0f} overlaps the previous "
+                    f"bracket, which runs to {prev.notional_cap:,.0f}; it must equal that cap"
+                )
+            if b.notional_floor > prev.notional_cap:
+                raise BracketTableError(
+                    f"{where}: notional_floor {b.notional_floor:,.0f} leaves a gap after the "
+                    f"previous cap {prev.notional_cap:,.0f}; it must equal that cap"
+                )
+            if b.mmr < prev.mmr:
+                raise BracketTableError(
+                    f"{where}: mmr must not fall as notional grows; got {b.mmr!r} after {prev.mmr!r}"
+                )
+            if b.max_leverage > prev.max_leverage:
+                raise BracketTableError(
+                    f"{where}: max_leverage must not rise as notional grows; got "
+                    f"{b.max_leverage:g} after {prev.max_leverage:g}"
+                )
+            expected = prev.maintenance_amount + b.notional_floor * (b.mmr - prev.mmr)
+            if not math.isclose(b.maintenance_amount, expected, rel_tol=1e-9, abs_tol=1e-6):
+                raise BracketTableError(
+                    f"{where}: maintenance_amount must be {expected:,.6g} = previous cum "
+                    f"{prev.maintenance_amount:,.6g} + floor {b.notional_floor:,.0f} × (mmr "
+                    f"{b.mmr:g} − previous mmr {prev.mmr:g}); got {b.maintenance_amount:,.6g}"
+                )
+        prev = b
