@@ -57,9 +57,7 @@ def number(
     rule = _rule(low, high, low_open, high_open)
     finite = np.isfinite(arr)
     if not finite.all():
-        raise InvalidInputError(
-            f"{name} must be a finite number{rule}; got {_first_bad(arr, ~finite)}"
-        )
+        raise InvalidInputError(f"{name} must be a finite number{rule}; got {_first_bad(arr, ~finite)}")
     bad = np.zeros(arr.shape, dtype=bool)
     if low is not None:
         bad |= (arr <= low) if low_open else (arr < low)

@@ -39,7 +39,7 @@ import numpy as np
 from . import _validate as v
 from .brackets import BracketTable
 from .errors import InvalidInputError, OrderRefusedError
-from .fees import TAKER_FEE_RATE, _MAX_FEE_RATE, _MAX_FUNDING_RATE
+from .fees import _MAX_FEE_RATE, _MAX_FUNDING_RATE, TAKER_FEE_RATE
 from .liquidation import bankruptcy_price, hedge_liquidation_price, liquidation_price
 from .margin import account_margin_level, margin_ratio
 
@@ -154,13 +154,13 @@ class AccountReport:
     def position(self, symbol: str, side: str | int | None = None) -> PositionReport:
         """The report of the position on ``symbol`` (give ``side`` in hedge mode)."""
         found = [
-            p for p in self.positions
+            p
+            for p in self.positions
             if p.symbol == symbol and (side is None or p.side == _SIDE_NAME[v.side_scalar("side", side)])
         ]
         if len(found) != 1:
             raise InvalidInputError(
-                f"symbol {symbol!r} (side {side!r}) must name exactly one open position; "
-                f"found {len(found)}"
+                f"symbol {symbol!r} (side {side!r}) must name exactly one open position; found {len(found)}"
             )
         return found[0]
 
@@ -197,9 +197,7 @@ class Account:
         self._tables: dict[str, BracketTable] = {}
         for sym, table in (brackets or {}).items():
             if not isinstance(table, BracketTable):
-                raise InvalidInputError(
-                    f"brackets[{sym!r}] must be a BracketTable; got {table!r:.60}"
-                )
+                raise InvalidInputError(f"brackets[{sym!r}] must be a BracketTable; got {table!r:.60}")
             self._tables[_symbol(sym)] = table
         self._modes: dict[str, str] = {}
         self._leverage: dict[str, float] = {}
@@ -352,8 +350,10 @@ class Account:
         s = v.side_scalar("side", side)
         p = float(v.positive("price", price))
         lev = float(v.leverage("leverage", leverage))
-        rate = self.fee_rate if fee_rate is None else float(
-            v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE)
+        rate = (
+            self.fee_rate
+            if fee_rate is None
+            else float(v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE))
         )
         if (quantity is None) == (notional is None):
             raise InvalidInputError(
@@ -411,9 +411,7 @@ class Account:
             existing.quantity = total_q
             existing.isolated_wallet += im if mode == "isolated" else 0.0
         else:
-            self._positions[key] = Position(
-                sym, s, q, p, lev, mode, p, im if mode == "isolated" else 0.0
-            )
+            self._positions[key] = Position(sym, s, q, p, lev, mode, p, im if mode == "isolated" else 0.0)
         self.events.append(Event("open", sym, _SIDE_NAME[s], mode, p, 0.0, f"{q:g} @ {p:g}"))
         if fee:
             self.events.append(Event("fee", sym, _SIDE_NAME[s], mode, p, -fee, "opening fee"))
@@ -435,8 +433,10 @@ class Account:
         """
         pos = self._find(symbol, side)
         p = float(v.positive("price", price))
-        rate = self.fee_rate if fee_rate is None else float(
-            v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE)
+        rate = (
+            self.fee_rate
+            if fee_rate is None
+            else float(v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE))
         )
         q = pos.quantity if quantity is None else float(v.positive("quantity", quantity))
         if q > pos.quantity * (1 + 1e-12):
@@ -464,8 +464,9 @@ class Account:
             pos.isolated_wallet -= released
         self.events.append(Event("close", pos.symbol, pos.side_name, pos.margin_mode, p, pnl))
         if fee:
-            self.events.append(Event("fee", pos.symbol, pos.side_name, pos.margin_mode, p, -fee,
-                                     "closing fee"))
+            self.events.append(
+                Event("fee", pos.symbol, pos.side_name, pos.margin_mode, p, -fee, "closing fee")
+            )
         return pnl
 
     # ---------------------------------------------------------------- isolated margin
@@ -535,9 +536,17 @@ class Account:
         for key, pos in list(self._positions.items()):
             if pos.margin_mode == "isolated" and pos.isolated_wallet + pos.unrealized_pnl <= self._mm(pos):
                 del self._positions[key]
-                events.append(Event("liquidation", pos.symbol, pos.side_name, "isolated",
-                                    pos.mark_price, -pos.isolated_wallet,
-                                    "isolated wallet lost"))
+                events.append(
+                    Event(
+                        "liquidation",
+                        pos.symbol,
+                        pos.side_name,
+                        "isolated",
+                        pos.mark_price,
+                        -pos.isolated_wallet,
+                        "isolated wallet lost",
+                    )
+                )
         cross = [p for p in self._positions.values() if p.margin_mode == "cross"]
         if cross:
             balance = self._cross_wallet + sum(p.unrealized_pnl for p in cross)
@@ -545,10 +554,18 @@ class Account:
                 lost = self._cross_wallet
                 for pos in cross:
                     del self._positions[(pos.symbol, pos.side)]
-                    events.append(Event("liquidation", pos.symbol, pos.side_name, "cross",
-                                        pos.mark_price, 0.0, "closed with every cross position"))
-                events.append(Event("liquidation", None, None, "cross", None, -lost,
-                                    "cross wallet lost"))
+                    events.append(
+                        Event(
+                            "liquidation",
+                            pos.symbol,
+                            pos.side_name,
+                            "cross",
+                            pos.mark_price,
+                            0.0,
+                            "closed with every cross position",
+                        )
+                    )
+                events.append(Event("liquidation", None, None, "cross", None, -lost, "cross wallet lost"))
                 self._cross_wallet = 0.0
         self.events.extend(events)
         return events
@@ -576,8 +593,17 @@ class Account:
                 pos.isolated_wallet += cash
             else:
                 self._cross_wallet += cash
-            events.append(Event("funding", pos.symbol, pos.side_name, pos.margin_mode,
-                                pos.mark_price, cash, f"rate {clean[pos.symbol]:+.4%}"))
+            events.append(
+                Event(
+                    "funding",
+                    pos.symbol,
+                    pos.side_name,
+                    pos.margin_mode,
+                    pos.mark_price,
+                    cash,
+                    f"rate {clean[pos.symbol]:+.4%}",
+                )
+            )
         self.events.extend(events)
         return events + self._liquidate()
 
@@ -604,9 +630,7 @@ class Account:
             level = float(account_margin_level(cross_mb, cross_mm))
         else:
             ratio, level = 0.0, float("inf")
-        reports = tuple(
-            self._position_report(p, mms, cross, cross_mb, ratio) for p in positions
-        )
+        reports = tuple(self._position_report(p, mms, cross, cross_mb, ratio) for p in positions)
         return AccountReport(
             wallet_balance=wallet,
             cross_wallet_balance=self._cross_wallet,
@@ -627,20 +651,32 @@ class Account:
         if pos.margin_mode == "isolated":
             mb = pos.isolated_wallet + pos.unrealized_pnl
             ratio = float(margin_ratio(mm, mb))
-            lp = liquidation_price(pos.side, pos.quantity, pos.entry_price, pos.isolated_wallet,
-                                   brackets=table)
+            lp = liquidation_price(
+                pos.side, pos.quantity, pos.entry_price, pos.isolated_wallet, brackets=table
+            )
             bp = bankruptcy_price(pos.side, pos.quantity, pos.entry_price, pos.isolated_wallet)
         else:
             mb, ratio = cross_mb, cross_ratio
             lp, bp = self._cross_prices(pos, mms, cross)
         return PositionReport(
-            symbol=pos.symbol, side=pos.side_name, margin_mode=pos.margin_mode,
-            quantity=pos.quantity, entry_price=pos.entry_price, mark_price=pos.mark_price,
-            notional=pos.notional, leverage=pos.leverage, initial_margin=im,
-            isolated_wallet=pos.isolated_wallet, unrealized_pnl=pos.unrealized_pnl,
-            roe=pos.unrealized_pnl / im, mmr=table.tier_at(pos.notional).mmr,
-            maintenance_margin=mm, margin_balance=mb, margin_ratio=ratio,
-            liquidation_price=float(lp), bankruptcy_price=float(bp),
+            symbol=pos.symbol,
+            side=pos.side_name,
+            margin_mode=pos.margin_mode,
+            quantity=pos.quantity,
+            entry_price=pos.entry_price,
+            mark_price=pos.mark_price,
+            notional=pos.notional,
+            leverage=pos.leverage,
+            initial_margin=im,
+            isolated_wallet=pos.isolated_wallet,
+            unrealized_pnl=pos.unrealized_pnl,
+            roe=pos.unrealized_pnl / im,
+            mmr=table.tier_at(pos.notional).mmr,
+            maintenance_margin=mm,
+            margin_balance=mb,
+            margin_ratio=ratio,
+            liquidation_price=float(lp),
+            bankruptcy_price=float(bp),
         )
 
     def _cross_prices(self, pos, mms, cross) -> tuple[float, float]:
@@ -659,15 +695,29 @@ class Account:
             bl = table.tier_at(long_.notional)
             bs = table.tier_at(short.notional)
             lp = hedge_liquidation_price(
-                long_.quantity, long_.entry_price, short.quantity, short.entry_price, wallet,
-                long_mmr=bl.mmr, short_mmr=bs.mmr, long_maintenance_amount=bl.maintenance_amount,
-                short_maintenance_amount=bs.maintenance_amount, other_maintenance_margin=other_mm,
+                long_.quantity,
+                long_.entry_price,
+                short.quantity,
+                short.entry_price,
+                wallet,
+                long_mmr=bl.mmr,
+                short_mmr=bs.mmr,
+                long_maintenance_amount=bl.maintenance_amount,
+                short_maintenance_amount=bs.maintenance_amount,
+                other_maintenance_margin=other_mm,
                 other_unrealized_pnl=other_upnl,
             )
             return lp, float("nan")
-        lp = liquidation_price(pos.side, pos.quantity, pos.entry_price, wallet, brackets=table,
-                               other_maintenance_margin=other_mm, other_unrealized_pnl=other_upnl)
-        bp = (pos.entry_price - pos.side * wb_eff / pos.quantity)
+        lp = liquidation_price(
+            pos.side,
+            pos.quantity,
+            pos.entry_price,
+            wallet,
+            brackets=table,
+            other_maintenance_margin=other_mm,
+            other_unrealized_pnl=other_upnl,
+        )
+        bp = pos.entry_price - pos.side * wb_eff / pos.quantity
         return lp, bp if bp > 0 else float("nan")
 
     # ---------------------------------------------------------------- helpers
@@ -675,14 +725,14 @@ class Account:
         """Maintenance margin at the mark (the top tier extended past its cap)."""
         return float(self.brackets(pos.symbol).maintenance_margin_curve(np.float64(pos.notional)))
 
-    def _check_max_leverage(self, sym: str, total_notional: float, lev: float,
-                            table: BracketTable | None = None) -> None:
+    def _check_max_leverage(
+        self, sym: str, total_notional: float, lev: float, table: BracketTable | None = None
+    ) -> None:
         table = table or self.brackets(sym)
         top = table.tier_arrays()["cap"][-1]
         if total_notional >= top:
             raise OrderRefusedError(
-                f"notional must be below {sym}'s largest tier cap {top:,.0f} USDT; "
-                f"got {total_notional:,.2f}"
+                f"notional must be below {sym}'s largest tier cap {top:,.0f} USDT; got {total_notional:,.2f}"
             )
         most = float(table.max_leverage(total_notional))
         if lev > most:
@@ -719,8 +769,10 @@ class Account:
 
     def __repr__(self) -> str:
         r = self.report()
-        return (f"<Account wallet={r.wallet_balance:,.2f} equity={r.equity:,.2f} "
-                f"positions=[{', '.join(self._labels())}]>")
+        return (
+            f"<Account wallet={r.wallet_balance:,.2f} equity={r.equity:,.2f} "
+            f"positions=[{', '.join(self._labels())}]>"
+        )
 
 
 def _symbol(symbol: Any) -> str:

@@ -165,9 +165,7 @@ class BracketTable:
             if missing:
                 raise BracketTableError(f"brackets[{i}] lacks the exchange's keys {missing}")
             records.append({ours: row[src] for ours, src in keys.items()})
-        return cls.from_records(
-            records, symbol=payload.get("symbol"), as_of=as_of, source="exchange JSON"
-        )
+        return cls.from_records(records, symbol=payload.get("symbol"), as_of=as_of, source="exchange JSON")
 
     @classmethod
     def flat(cls, mmr: float, max_leverage: float, *, symbol: str | None = None) -> BracketTable:
@@ -181,8 +179,12 @@ class BracketTable:
         mmr_ = float(v.number("mmr", mmr, low=0.0, high=1.0, low_open=True, high_open=True))
         lev = float(v.leverage("max_leverage", max_leverage))
         record = dict(
-            bracket=1, notional_floor=0.0, notional_cap=math.inf, max_leverage=lev,
-            mmr=mmr_, maintenance_amount=0.0,
+            bracket=1,
+            notional_floor=0.0,
+            notional_cap=math.inf,
+            max_leverage=lev,
+            mmr=mmr_,
+            maintenance_amount=0.0,
         )
         return cls.from_records([record], symbol=symbol, source=f"flat {mmr_:.4%} up to {lev:g}x")
 
@@ -215,7 +217,9 @@ class BracketTable:
         if not isinstance(doc, Mapping) or "brackets" not in doc:
             raise BracketTableError(f"{origin}: expected a JSON object with a 'brackets' list")
         return cls.from_records(
-            doc["brackets"], symbol=doc.get("symbol"), as_of=doc.get("as_of"),
+            doc["brackets"],
+            symbol=doc.get("symbol"),
+            as_of=doc.get("as_of"),
             source=doc.get("source"),
         )
 
@@ -251,8 +255,11 @@ class BracketTable:
         if np.ndim(notional) == 0:
             return self.brackets[int(i)]
         return Bracket(
-            bracket=self._num[i].astype(int), notional_floor=self._floor[i],
-            notional_cap=self._cap[i], max_leverage=self._lev[i], mmr=self._mmr[i],
+            bracket=self._num[i].astype(int),
+            notional_floor=self._floor[i],
+            notional_cap=self._cap[i],
+            max_leverage=self._lev[i],
+            mmr=self._mmr[i],
             maintenance_amount=self._cum[i],
         )
 
@@ -278,8 +285,11 @@ class BracketTable:
     def tier_arrays(self) -> dict[str, np.ndarray]:
         """Floors, caps, MMRs, cums and maximum leverages as arrays (the solvers use these)."""
         return {
-            "floor": self._floor.copy(), "cap": self._cap.copy(), "mmr": self._mmr.copy(),
-            "cum": self._cum.copy(), "max_leverage": self._lev.copy(),
+            "floor": self._floor.copy(),
+            "cap": self._cap.copy(),
+            "mmr": self._mmr.copy(),
+            "cum": self._cum.copy(),
+            "max_leverage": self._lev.copy(),
         }
 
     def tier_at(self, notional: float) -> Bracket:
@@ -359,9 +369,7 @@ def _check_table(brackets: tuple[Bracket, ...]) -> None:
         if b.max_leverage < 1:
             raise BracketTableError(f"{where}: max_leverage must be >= 1; got {b.max_leverage!r}")
         if b.maintenance_amount < 0:
-            raise BracketTableError(
-                f"{where}: maintenance_amount must be >= 0; got {b.maintenance_amount!r}"
-            )
+            raise BracketTableError(f"{where}: maintenance_amount must be >= 0; got {b.maintenance_amount!r}")
         if not b.notional_cap > b.notional_floor:
             raise BracketTableError(
                 f"{where}: notional_cap must be above notional_floor {b.notional_floor:,.0f}; "

@@ -144,21 +144,26 @@ class Scenario:
         """
         choice = v.choice("tiers", tiers, ("article", "exchange"))
         brackets = (
-            {p.symbol: article_table(p.leverage) for p in self.positions}
-            if choice == "article" else None
+            {p.symbol: article_table(p.leverage) for p in self.positions} if choice == "article" else None
         )
         acct = Account(self.wallet, brackets=brackets, fee_rate=fee_rate)
         for p in self.positions:
             acct.set_margin_mode(p.symbol, p.margin_mode)
-            acct.open_position(p.symbol, p.side, notional=p.notional,
-                               price=ILLUSTRATIVE_PRICES[p.symbol], leverage=p.leverage)
+            acct.open_position(
+                p.symbol,
+                p.side,
+                notional=p.notional,
+                price=ILLUSTRATIVE_PRICES[p.symbol],
+                leverage=p.leverage,
+            )
         return acct
 
     def marks(self, moves: dict[str, float] | None = None) -> dict[str, float]:
         """Mark prices after ``moves`` (default: the example's own moves)."""
         moves = self.moves if moves is None else moves
         return {
-            sym: ILLUSTRATIVE_PRICES[sym] * (1.0 + float(v.number(f"moves[{sym!r}]", m, low=-1.0, low_open=True)))
+            sym: ILLUSTRATIVE_PRICES[sym]
+            * (1.0 + float(v.number(f"moves[{sym!r}]", m, low=-1.0, low_open=True)))
             for sym, m in moves.items()
         }
 
@@ -188,8 +193,14 @@ CASE_A = Scenario(
         PositionSpec("ETHUSDT", "long", 5_000, 10, "cross"),
     ),
     moves={"BTCUSDT": -0.08, "ETHUSDT": 0.05},
-    stated={"initial_margin_each": 500, "btc_pnl": -400, "eth_pnl": 250, "net_pnl": -150,
-            "equity": 850, "liquidated": False},
+    stated={
+        "initial_margin_each": 500,
+        "btc_pnl": -400,
+        "eth_pnl": 250,
+        "net_pnl": -150,
+        "equity": 850,
+        "liquidated": False,
+    },
 )
 
 #: Case B: two isolated 10x longs of 1,000 USDT; the same moves.
@@ -201,6 +212,12 @@ CASE_B = Scenario(
         PositionSpec("ETHUSDT", "long", 1_000, 10, "isolated"),
     ),
     moves={"BTCUSDT": -0.08, "ETHUSDT": 0.05},
-    stated={"initial_margin_each": 100, "btc_pnl": -80, "btc_left": 20, "eth_pnl": 50,
-            "btc_liquidation_move": "a little beyond -9.5 %", "loss_if_btc_liquidated": 100},
+    stated={
+        "initial_margin_each": 100,
+        "btc_pnl": -80,
+        "btc_left": 20,
+        "eth_pnl": 50,
+        "btc_liquidation_move": "a little beyond -9.5 %",
+        "loss_if_btc_liquidated": 100,
+    },
 )

@@ -10,7 +10,13 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 
-__all__ = ["MAKER_FEE_RATE", "TAKER_FEE_RATE", "trading_fee", "funding_payment", "FUNDING_INTERVAL_HOURS"]
+__all__ = [
+    "MAKER_FEE_RATE",
+    "TAKER_FEE_RATE",
+    "trading_fee",
+    "funding_payment",
+    "FUNDING_INTERVAL_HOURS",
+]
 
 #: The exchange's regular fee rates (accounts with a VIP level or a discount pay less).
 MAKER_FEE_RATE = 0.0002

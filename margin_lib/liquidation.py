@@ -95,8 +95,14 @@ def liquidation_price(
     q = v.positive("quantity", quantity)
     ep = v.positive("entry_price", entry_price)
     wb = effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
-    inputs = (side, quantity, entry_price, wallet_balance, other_maintenance_margin,
-              other_unrealized_pnl)
+    inputs = (
+        side,
+        quantity,
+        entry_price,
+        wallet_balance,
+        other_maintenance_margin,
+        other_unrealized_pnl,
+    )
     if (mmr is None) == (brackets is None):
         raise InvalidInputError(
             "give exactly one of mmr= (with maintenance_amount=) or brackets=; got "
@@ -127,7 +133,7 @@ def _solve_with_brackets(
     s, q, ep, wb = np.broadcast_arrays(s, q, ep, wb)
     base = wb - s * q * ep
     out = np.full(s.shape, np.nan)
-    for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"]):
+    for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"], strict=True):
         lp = (base + cum) / (q * (rate - s))
         n = q * lp
         hit = (lp > 0) & (n >= floor * (1 - _EDGE)) & (n < top * (1 + _EDGE)) & np.isnan(out)
@@ -179,9 +185,18 @@ def hedge_liquidation_price(
     with np.errstate(divide="ignore", invalid="ignore"):
         lp = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
     return v.result(
-        _positive_or_nan(lp), long_quantity, long_entry_price, short_quantity, short_entry_price,
-        wallet_balance, long_mmr, short_mmr, long_maintenance_amount, short_maintenance_amount,
-        other_maintenance_margin, other_unrealized_pnl,
+        _positive_or_nan(lp),
+        long_quantity,
+        long_entry_price,
+        short_quantity,
+        short_entry_price,
+        wallet_balance,
+        long_mmr,
+        short_mmr,
+        long_maintenance_amount,
+        short_maintenance_amount,
+        other_maintenance_margin,
+        other_unrealized_pnl,
     )
 
 

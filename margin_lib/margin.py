@@ -85,9 +85,7 @@ def return_on_equity(
     return v.result(np.asarray(pnl) / np.asarray(im), side, quantity, entry_price, mark_price, leverage)
 
 
-def maintenance_margin(
-    notional: ArrayLike, mmr: ArrayLike, maintenance_amount: ArrayLike = 0.0
-) -> ArrayLike:
+def maintenance_margin(notional: ArrayLike, mmr: ArrayLike, maintenance_amount: ArrayLike = 0.0) -> ArrayLike:
     """Maintenance margin ``MM = N × MMR − cum`` in USDT, with ``N`` valued at the mark price.
 
     It depends on the notional only, never on the leverage chosen. ``cum``

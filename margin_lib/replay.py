@@ -153,8 +153,12 @@ def replay(account: Account, paths: Mapping[str, Any], *, chunk_size: int | None
         final[rows] = equity
 
     return ReplayResult(
-        n_paths=n_paths, n_steps=n_steps, initial_equity=report.equity, final_equity=final,
-        liquidation_step=steps, cross_liquidation_step=cross_step,
+        n_paths=n_paths,
+        n_steps=n_steps,
+        initial_equity=report.equity,
+        final_equity=final,
+        liquidation_step=steps,
+        cross_liquidation_step=cross_step,
     )
 
 
