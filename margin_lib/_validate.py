@@ -54,33 +54,32 @@ def number(
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name} must be a number or an array of numbers; got {value!r}") from None
-    rule = _rule(low, high, low_open, high_open)
     finite = np.isfinite(arr)
+    lo_op = "<" if low_open else "<="
+    hi_op = "<" if high_open else "<="
+    if low is not None and high is not None:
+        rule = f"{low:g} {lo_op} {name} {hi_op} {high:g}"
+        finite_rule, range_rule = f" with {rule}", f"satisfy {rule}"
+    elif low is not None:
+        finite_rule = range_rule = f"{'>' if low_open else '>='} {low:g}"
+        finite_rule, range_rule = f" {finite_rule}", f"be {range_rule}"
+    elif high is not None:
+        finite_rule = range_rule = f"{hi_op} {high:g}"
+        finite_rule, range_rule = f" {finite_rule}", f"be {range_rule}"
+    else:
+        finite_rule = range_rule = ""
     if not finite.all():
-        raise InvalidInputError(f"{name} must be a finite number{rule}; got {_first_bad(arr, ~finite)}")
+        raise InvalidInputError(
+            f"{name} must be a finite number{finite_rule}; got {_first_bad(arr, ~finite)}"
+        )
     bad = np.zeros(arr.shape, dtype=bool)
     if low is not None:
         bad |= (arr <= low) if low_open else (arr < low)
     if high is not None:
         bad |= (arr >= high) if high_open else (arr > high)
     if bad.any():
-        raise InvalidInputError(f"{name} must be{rule.removeprefix(',')}; got {_first_bad(arr, bad)}")
+        raise InvalidInputError(f"{name} must {range_rule}; got {_first_bad(arr, bad)}")
     return arr
-
-
-def _rule(low, high, low_open, high_open) -> str:
-    def g(x: float) -> str:
-        return f"{x:g}"
-
-    if low is not None and high is not None:
-        lo = "<" if low_open else "<="
-        hi = "<" if high_open else "<="
-        return f", {g(low)} {lo} value {hi} {g(high)}"
-    if low is not None:
-        return f", {'>' if low_open else '>='} {g(low)}"
-    if high is not None:
-        return f", {'<' if high_open else '<='} {g(high)}"
-    return ""
 
 
 def positive(name: str, value: Any) -> np.ndarray:
@@ -119,7 +118,8 @@ def side(name: str, value: Any) -> np.ndarray:
                 out[i] = side(name, item)
             else:
                 where = "" if arr.ndim == 0 else f" (at index {i})"
-                raise InvalidInputError(f"{name} must be {SIDE_RULE}; got {item!r}{where}")
+                shown = repr(str(item)) if isinstance(item, (str, np.str_)) else repr(item)
+                raise InvalidInputError(f"{name} must be {SIDE_RULE}; got {shown}{where}")
         return out.reshape(arr.shape)
     if arr.dtype.kind == "b":
         raise InvalidInputError(f"{name} must be {SIDE_RULE}; got {value!r}")

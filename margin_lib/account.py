@@ -318,6 +318,8 @@ class Account:
                         f"but the available balance is {available:,.2f} USDT"
                     )
         self._leverage[sym] = lev
+        for pos in legs:
+            pos.leverage = lev
 
     # ---------------------------------------------------------------- money in and out
     def deposit(self, amount: float) -> None:
@@ -374,14 +376,14 @@ class Account:
                 f"{_SIDE_NAME[s]} would reduce it: use close_position, or switch to hedge mode "
                 "(with no position open) to hold both sides"
             )
+        order_notional = q * p
+        total_q = q + (existing.quantity if existing else 0.0)
+        self._check_max_leverage(sym, total_q * p, lev, table)
         if self.has_position(sym) and lev != self._leverage[sym]:
             raise OrderRefusedError(
                 f"leverage must match the {self._leverage[sym]:g}x set for the open {sym} "
                 f"position; got {lev:g}x (use set_leverage to change it)"
             )
-        order_notional = q * p
-        total_q = q + (existing.quantity if existing else 0.0)
-        self._check_max_leverage(sym, total_q * p, lev, table)
         im = order_notional / lev
         fee = order_notional * rate
         trial = self.copy()
