@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint unit lab bench clean
+.PHONY: test lint notebooks lab bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -18,8 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import matplotlib.pyplot"
 	@touch $(STAMP)
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Unit, property and brute-force tests, doctests, and strict nbval on every lesson.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL) tests margin_lib notebooks
+
+# Re-execute every lesson in place (outputs and widget state stored), after changing one.
+notebooks: $(STAMP)
+	$(BIN)/python -m jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

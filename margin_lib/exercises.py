@@ -1,0 +1,64 @@
+"""Exercises with a self-check that says "right" or gives a hint, never the answer.
+
+The expected answer is computed by margin_lib when the check runs, never typed in.
+
+>>> ex = Exercise("im", "Margin for 2,000 USDT at 4x?", lambda: 2_000 / 4, unit="USDT",
+...               hint="Divide the position size by the leverage.")
+>>> ex.check(None)
+Exercise im: replace None with your answer (a number in USDT).
+>>> ex.check(600)
+Exercise im: not yet: your answer is too high. Hint: Divide the position size by the leverage.
+>>> ex.check(500)
+Exercise im: right!
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Real
+
+__all__ = ["Exercise", "Feedback"]
+
+
+class Feedback(str):
+    """Text that a notebook shows without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A numeric question.
+
+    ``solve`` computes the answer with margin_lib; an answer within ``rel_tol`` (relative) or
+    ``abs_tol`` of it is right. ``hint`` is shown with "too high"/"too low" when it is not.
+    For percentages, ask for the number of per cent (``9.5`` for 9.5 %) and say so in the text.
+    """
+
+    key: str
+    question: str
+    solve: Callable[[], float]
+    unit: str = ""
+    hint: str = ""
+    rel_tol: float = 0.005
+    abs_tol: float = 0.0
+
+    def check(self, answer: object) -> Feedback:
+        """Return "right!" or a hint (as text); never the expected value."""
+        return Feedback(self._feedback(answer))
+
+    def _feedback(self, answer: object) -> str:
+        unit = f" in {self.unit}" if self.unit else ""
+        if answer is None:
+            return f"Exercise {self.key}: replace None with your answer (a number{unit})."
+        if isinstance(answer, bool) or not isinstance(answer, Real) or not math.isfinite(float(answer)):
+            return f"Exercise {self.key}: the answer must be a finite number{unit}; got {answer!r}."
+        expected = float(self.solve())
+        if math.isclose(float(answer), expected, rel_tol=self.rel_tol, abs_tol=self.abs_tol):
+            return f"Exercise {self.key}: right!"
+        direction = "too high" if float(answer) > expected else "too low"
+        hint = f" Hint: {self.hint}" if self.hint else ""
+        return f"Exercise {self.key}: not yet: your answer is {direction}.{hint}"

@@ -1,0 +1,54 @@
+"""Formatting numbers for the lessons: money, prices, percentages and small text tables.
+
+A missing price (``nan``, the exchange's "--") prints as ``--``.
+
+>>> usdt(1234.5)
+'1,234.50 USDT'
+>>> pct(0.095477)
+'9.548 %'
+>>> price(float("nan"))
+'--'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["usdt", "price", "pct", "table"]
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def usdt(x: float, digits: int = 2) -> str:
+    """Money: ``1,234.50 USDT``."""
+    return "--" if _missing(x) else f"{float(x):,.{digits}f} USDT"
+
+
+def price(x: float, digits: int = 2) -> str:
+    """A price in USDT without the unit: ``90,452.26`` (``--`` where none exists)."""
+    return "--" if _missing(x) else f"{float(x):,.{digits}f}"
+
+
+def pct(x: float, digits: int = 3) -> str:
+    """A fraction as a percentage: ``0.095477`` → ``9.548 %``."""
+    return "--" if _missing(x) else f"{float(x) * 100:,.{digits}f} %"
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain monospace table; numbers should already be formatted strings.
+
+    >>> print(table([["5x", "20 %"]], ["leverage", "IMR"]))
+    leverage | IMR
+    -------- | ----
+          5x | 20 %
+    """
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    head = " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))
+    rule = " | ".join("-" * w for w in widths)
+    body = [" | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([head.rstrip(), rule, *body])

@@ -1,0 +1,207 @@
+"""The course's plot style, set once, and the plots several lessons share.
+
+Colours come from the Okabe–Ito palette (readable with the common forms of colour blindness),
+and nothing is told by colour alone: the liquidation price is a dashed line with a text label,
+the bankruptcy price a dotted one, the liquidated zone is hatched.
+
+Every function returns a matplotlib ``Figure`` with an explicit size (:data:`FIGSIZE`), so the
+stored notebooks show the same ``<Figure size 800x420 with 1 Axes>`` that nbval checks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .brackets import BracketTable
+from .format import price as fmt_price
+from .liquidation import liquidation_price
+
+__all__ = [
+    "COLORS",
+    "FIGSIZE",
+    "use_course_style",
+    "new_figure",
+    "mark_price_line",
+    "plot_margin_balance",
+]
+
+#: Okabe–Ito colours by role.
+COLORS = {
+    "balance": "#0072B2",  # blue
+    "maintenance": "#D55E00",  # vermillion
+    "liquidation": "#000000",  # black, dashed
+    "bankruptcy": "#CC79A7",  # reddish purple, dotted
+    "entry": "#009E73",  # bluish green, dash-dot
+    "other": "#E69F00",  # orange
+    "neutral": "#56B4E9",  # sky blue
+    "grey": "#999999",
+}
+_CYCLE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+#: Default figure size in inches (800 × 420 pixels at 100 dpi).
+FIGSIZE = (8.0, 4.2)
+
+_STYLE = {
+    "axes.prop_cycle": cycler(color=_CYCLE),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "figure.figsize": FIGSIZE,
+    "savefig.dpi": 100,
+    "axes.formatter.use_locale": False,
+}
+
+
+def use_course_style() -> None:
+    """Apply the course's matplotlib style (call once, in a lesson's setup cell)."""
+    mpl.rcParams.update(_STYLE)
+
+
+def new_figure(ncols: int = 1, *, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Any]:
+    """A figure with ``ncols`` axes side by side, in the course style."""
+    use_course_style()
+    fig, axes = plt.subplots(1, ncols, figsize=figsize, layout="constrained")
+    return fig, axes
+
+
+def mark_price_line(
+    ax: Axes, x: float, label: str, *, kind: str = "liquidation", y_text: float = 0.95
+) -> None:
+    """A vertical line at price ``x`` with a text label; ``kind`` picks colour and line style
+    (``liquidation`` dashed, ``bankruptcy`` dotted, ``entry`` dash-dot). Does nothing for nan."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return
+    style = {"liquidation": "--", "bankruptcy": ":", "entry": "-."}.get(kind, "--")
+    color = COLORS.get(kind, COLORS["grey"])
+    ax.axvline(x, color=color, linestyle=style, linewidth=1.4)
+    ax.annotate(
+        label,
+        xy=(x, y_text),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        rotation=90,
+        va="top",
+        ha="left",
+        fontsize=8.5,
+        color=color,
+    )
+
+
+def _axis_usdt(ax: Axes) -> None:
+    ax.xaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+
+
+def plot_margin_balance(
+    side: str,
+    quantity: float,
+    entry_price: float,
+    wallet_balance: float,
+    *,
+    brackets: BracketTable | None = None,
+    mmr: float | None = None,
+    other_maintenance_margin: float = 0.0,
+    other_unrealized_pnl: float = 0.0,
+    price_range: tuple[float, float] | None = None,
+    mark: float | None = None,
+    symbol: str = "BTC",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Margin balance and maintenance margin against the mark price, the liquidation price where
+    they meet (dashed, labelled), the bankruptcy price (dotted) and the liquidated zone (hatched).
+
+    ``wallet_balance`` backs the position (its isolated wallet, or the cross wallet with the
+    ``other_*`` terms as in :func:`~margin_lib.liquidation.liquidation_price`). Give ``brackets``
+    or ``mmr``. ``price_range`` defaults to ±25 % around the entry.
+    """
+    s = 1 if str(side).lower() == "long" or side == 1 else -1
+    wb = wallet_balance - other_maintenance_margin + other_unrealized_pnl
+    if price_range is None:
+        price_range = (entry_price * 0.75, entry_price * 1.25)
+    prices = np.linspace(price_range[0], price_range[1], 400)
+    balance = wb + other_maintenance_margin + s * quantity * (prices - entry_price)
+    if brackets is not None:
+        mm = brackets.maintenance_margin_curve(quantity * prices) + other_maintenance_margin
+        lp = liquidation_price(
+            side,
+            quantity,
+            entry_price,
+            wallet_balance,
+            brackets=brackets,
+            other_maintenance_margin=other_maintenance_margin,
+            other_unrealized_pnl=other_unrealized_pnl,
+        )
+    else:
+        mm = quantity * prices * mmr + other_maintenance_margin
+        lp = liquidation_price(
+            side,
+            quantity,
+            entry_price,
+            wallet_balance,
+            mmr=mmr,
+            other_maintenance_margin=other_maintenance_margin,
+            other_unrealized_pnl=other_unrealized_pnl,
+        )
+    bp = entry_price - s * wb / quantity
+    bp = bp if bp > 0 else float("nan")
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    ax.plot(prices, balance, color=COLORS["balance"], linewidth=2, label="margin balance")
+    ax.plot(
+        prices,
+        mm,
+        color=COLORS["maintenance"],
+        linewidth=2,
+        linestyle=(0, (6, 2)),
+        label="maintenance margin",
+    )
+    ax.fill_between(
+        prices,
+        balance,
+        mm,
+        where=balance <= mm,
+        facecolor="none",
+        edgecolor=COLORS["maintenance"],
+        hatch="///",
+        linewidth=0,
+        label="liquidated zone",
+    )
+    mark_price_line(ax, entry_price, f"entry {fmt_price(entry_price, 0)}", kind="entry")
+    mark_price_line(ax, float(lp), f"liquidation {fmt_price(float(lp), 0)}", kind="liquidation")
+    if price_range[0] <= bp <= price_range[1]:
+        mark_price_line(ax, bp, f"bankruptcy {fmt_price(bp, 0)}", kind="bankruptcy", y_text=0.6)
+    if mark is not None:
+        ax.scatter(
+            [mark],
+            [wb + other_maintenance_margin + s * quantity * (mark - entry_price)],
+            color=COLORS["balance"],
+            zorder=5,
+            marker="o",
+            label="now",
+        )
+    ax.set_xlabel(f"{symbol} mark price (USDT)")
+    ax.set_ylabel("USDT")
+    ax.set_xlim(*price_range)
+    ax.set_title(
+        title or f"{'Long' if s == 1 else 'Short'}: liquidation where the balance meets the maintenance line"
+    )
+    ax.legend(loc="upper left" if s == 1 else "upper right")
+    _axis_usdt(ax)
+    return fig
