@@ -301,15 +301,18 @@ class BracketTable:
     def maintenance_margin_curve(self, notional: np.ndarray) -> np.ndarray:
         """MM for any notional >= 0 without input checks, the last tier extended beyond its cap.
 
-        The fast path for path replays: MM is piecewise linear and continuous, so it is
-        interpolated between the tier floors.
+        The fast path for path replays. MM is continuous and convex in the notional (each tier's
+        rate is at least the previous one's), so it equals the largest of the tier lines
+        ``N × MMR_i − cum_i``; only the tiers the given notionals span are evaluated.
         """
-        knots = np.append(self._floor, self._floor[-1] + 1.0)
-        values = knots * np.append(self._mmr, self._mmr[-1]) - np.append(self._cum, self._cum[-1])
-        mm = np.interp(notional, knots, values)
-        beyond = notional > knots[-1]
-        if np.any(beyond):
-            mm = np.where(beyond, notional * self._mmr[-1] - self._cum[-1], mm)
+        n = np.asarray(notional, dtype=float)
+        if n.size == 0:
+            return n.copy()
+        lo = max(int(np.searchsorted(self._floor, n.min(), side="right")) - 1, 0)
+        hi = max(int(np.searchsorted(self._floor, n.max(), side="right")) - 1, 0)
+        mm = n * self._mmr[lo] - self._cum[lo]
+        for i in range(lo + 1, hi + 1):
+            np.maximum(mm, n * self._mmr[i] - self._cum[i], out=mm)
         return mm
 
     # -- presentation ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ cross maintenance margin, and the cross wallet is lost. Isolated and cross outco
 independent of each other, which is what lets the whole computation be a few array operations.
 
 Paths are processed in chunks of rows so memory stays bounded (10,000 paths × 1,440 steps of
-two symbols take about 230 MB as input and a few tens of MB of working space).
+two symbols take about 230 MB as input and a few MB of working space).
 
 >>> import numpy as np
 >>> from margin_lib.account import Account
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _validate as v
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ReplayResult", "replay"]
 
-_TARGET_ELEMENTS = 2_000_000  # elements per symbol in one chunk
+_TARGET_ELEMENTS = 262_144  # elements per symbol in one chunk (about 2 MB: fits in cache)
 
 
 @dataclass(frozen=True)
@@ -81,36 +82,26 @@ def replay(account: Account, paths: Mapping[str, Any], *, chunk_size: int | None
     ``paths`` maps each symbol with an open position to an array of marks (USDT), shape
     ``(n_steps,)`` for one path or ``(n_paths, n_steps)``; all symbols must agree in shape
     (a 1-D path broadcasts against 2-D ones). ``chunk_size`` is the number of paths processed
-    at once (by default about two million elements per symbol).
+    at once (by default about 262,000 elements per symbol, a couple of MB).
     """
     positions = account.positions
-    if not isinstance(paths, Mapping):
-        raise InvalidInputError(f"paths must be a dict of symbol -> array of marks; got {paths!r:.60}")
-    arrays = {}
-    for sym, arr in paths.items():
-        a = np.asarray(arr, dtype=float)
-        if a.ndim == 1:
-            a = a[None, :]
-        if a.ndim != 2 or a.shape[1] == 0:
-            raise InvalidInputError(
-                f"paths[{sym!r}] must have shape (n_steps,) or (n_paths, n_steps) with n_steps >= 1;"
-                f" got shape {np.shape(arr)}"
-            )
-        if not (np.isfinite(a).all() and (a > 0).all()):
-            raise InvalidInputError(f"paths[{sym!r}] must hold finite prices > 0")
-        arrays[str(sym).upper()] = a
+    arrays = _check_paths(paths)
     needed = sorted({p.symbol for p in positions})
     missing = [s for s in needed if s not in arrays]
     if missing:
         raise InvalidInputError(f"paths must include every symbol with an open position; missing {missing}")
     try:
-        n_paths, n_steps = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else (1, 1)
+        n_paths, n_steps = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
         shapes = {s: a.shape for s, a in arrays.items()}
-        raise InvalidInputError(f"paths must have matching shapes; got {shapes}") from None
+        raise InvalidInputError(
+            f"paths must have matching shapes (n_paths, n_steps), or one path of n_steps; got {shapes}"
+        ) from None
+    if n_paths == 0:
+        raise InvalidInputError("paths must hold at least one path; got 0 rows")
     if chunk_size is None:
         chunk_size = max(1, _TARGET_ELEMENTS // n_steps)
-    elif int(chunk_size) < 1:
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InvalidInputError(f"chunk_size must be a whole number >= 1; got {chunk_size!r}")
     chunk_size = int(chunk_size)
 
@@ -160,6 +151,40 @@ def replay(account: Account, paths: Mapping[str, Any], *, chunk_size: int | None
         liquidation_step=steps,
         cross_liquidation_step=cross_step,
     )
+
+
+def _check_paths(paths: Any) -> dict[str, np.ndarray]:
+    """Each symbol's marks as a 2-D float array (paths, steps), checked."""
+    if not isinstance(paths, Mapping) or not paths:
+        raise InvalidInputError(
+            f"paths must be a non-empty dict of symbol -> array of marks; got {paths!r:.60}"
+        )
+    arrays: dict[str, np.ndarray] = {}
+    for key, arr in paths.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidInputError(f"paths keys must be symbols such as 'BTCUSDT'; got {key!r}")
+        sym = key.strip().upper()
+        if sym in arrays:
+            raise InvalidInputError(f"paths names {sym} twice (symbols are not case-sensitive)")
+        name = f"paths[{key!r}]"
+        try:
+            a = np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"{name} must be an array of prices, shape (n_steps,) or (n_paths, n_steps); "
+                f"got {type(arr).__name__} that is not a rectangular array of numbers"
+            ) from None
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.ndim != 2 or a.shape[1] == 0:
+            raise InvalidInputError(
+                f"{name} must have shape (n_steps,) or (n_paths, n_steps) with n_steps >= 1; "
+                f"got shape {np.shape(arr)}"
+            )
+        if a.size:
+            v.positive(name, a)  # finite and > 0, naming the first bad value and its index
+        arrays[sym] = a
+    return arrays
 
 
 def _first_true(mask: np.ndarray) -> np.ndarray:
