@@ -621,12 +621,12 @@ class Account:
         positions = list(self._positions.values())
         cross = [p for p in positions if p.margin_mode == "cross"]
         mms = {(p.symbol, p.side): self._mm(p) for p in positions}
-        cross_upnl = sum(p.unrealized_pnl for p in cross)
-        cross_mm = sum(mms[(p.symbol, p.side)] for p in cross)
+        cross_upnl = sum((p.unrealized_pnl for p in cross), 0.0)
+        cross_mm = sum((mms[(p.symbol, p.side)] for p in cross), 0.0)
         cross_mb = self._cross_wallet + cross_upnl
-        cross_im = sum(p.notional / p.leverage for p in cross)
-        upnl = sum(p.unrealized_pnl for p in positions)
-        wallet = self._cross_wallet + sum(p.isolated_wallet for p in positions)
+        cross_im = sum((p.notional / p.leverage for p in cross), 0.0)
+        upnl = sum((p.unrealized_pnl for p in positions), 0.0)
+        wallet = self._cross_wallet + sum((p.isolated_wallet for p in positions), 0.0)
         if cross:
             ratio = float(margin_ratio(cross_mm, cross_mb))
             level = float(account_margin_level(cross_mb, cross_mm))

@@ -78,10 +78,17 @@ def new_figure(ncols: int = 1, *, figsize: tuple[float, float] = FIGSIZE) -> tup
 
 
 def mark_price_line(
-    ax: Axes, x: float, label: str, *, kind: str = "liquidation", y_text: float = 0.95
+    ax: Axes,
+    x: float,
+    label: str,
+    *,
+    kind: str = "liquidation",
+    y_text: float = 0.95,
+    text_side: str = "right",
 ) -> None:
     """A vertical line at price ``x`` with a text label; ``kind`` picks colour and line style
-    (``liquidation`` dashed, ``bankruptcy`` dotted, ``entry`` dash-dot). Does nothing for nan."""
+    (``liquidation`` dashed, ``bankruptcy`` dotted, ``entry`` dash-dot), ``text_side`` which
+    side of the line the label sits. Does nothing for nan."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return
     style = {"liquidation": "--", "bankruptcy": ":", "entry": "-."}.get(kind, "--")
@@ -91,11 +98,11 @@ def mark_price_line(
         label,
         xy=(x, y_text),
         xycoords=("data", "axes fraction"),
-        xytext=(4, 0),
+        xytext=(4 if text_side == "right" else -4, 0),
         textcoords="offset points",
         rotation=90,
         va="top",
-        ha="left",
+        ha="left" if text_side == "right" else "right",
         fontsize=8.5,
         color=color,
     )
@@ -181,12 +188,16 @@ def plot_margin_balance(
         edgecolor=COLORS["maintenance"],
         hatch="///",
         linewidth=0,
-        label="liquidated zone",
+        label="liquidated zone" if np.any(balance <= mm) else None,
     )
     mark_price_line(ax, entry_price, f"entry {fmt_price(entry_price, 0)}", kind="entry")
-    mark_price_line(ax, float(lp), f"liquidation {fmt_price(float(lp), 0)}", kind="liquidation")
+    # labels point away from each other: the bankruptcy price lies beyond the liquidation price
+    outward, inward = ("left", "right") if s == 1 else ("right", "left")
+    mark_price_line(
+        ax, float(lp), f"liquidation {fmt_price(float(lp), 0)}", kind="liquidation", text_side=inward
+    )
     if price_range[0] <= bp <= price_range[1]:
-        mark_price_line(ax, bp, f"bankruptcy {fmt_price(bp, 0)}", kind="bankruptcy", y_text=0.6)
+        mark_price_line(ax, bp, f"bankruptcy {fmt_price(bp, 0)}", kind="bankruptcy", text_side=outward)
     if mark is not None:
         ax.scatter(
             [mark],

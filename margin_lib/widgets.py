@@ -88,8 +88,14 @@ def build_widget(
 def leverage_slider(value: float = 10, *, max: float = 150, description: str = "leverage (x)") -> ipw.Widget:
     """An integer leverage slider from 1x to ``max`` with an editable readout."""
     return ipw.IntSlider(
-        value=int(value), min=1, max=int(max), step=1, description=description,
-        continuous_update=False, style=_STYLE, layout=_LAYOUT,
+        value=int(value),
+        min=1,
+        max=int(max),
+        step=1,
+        description=description,
+        continuous_update=False,
+        style=_STYLE,
+        layout=_LAYOUT,
     )
 
 
@@ -100,13 +106,24 @@ def money_box(value: float, description: str) -> ipw.Widget:
 
 
 def move_slider(
-    value: float = 0.0, *, low: float = -30.0, high: float = 30.0, step: float = 0.5,
+    value: float = 0.0,
+    *,
+    low: float = -30.0,
+    high: float = 30.0,
+    step: float = 0.5,
     description: str = "price move (%)",
 ) -> ipw.Widget:
     """A price move in per cent (``-8`` is an 8 % fall)."""
     return ipw.FloatSlider(
-        value=value, min=low, max=high, step=step, description=description,
-        continuous_update=False, readout_format=".1f", style=_STYLE, layout=_LAYOUT,
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=False,
+        readout_format=".1f",
+        style=_STYLE,
+        layout=_LAYOUT,
     )
 
 

@@ -36,8 +36,12 @@ def examples_table() -> str:
     """The article's three examples: size, leverage, the margin the engine computes, and the
     margin the article states."""
     rows = [
-        [usdt(e.notional, 0), f"{e.leverage:g}x", usdt(initial_margin(e.notional, e.leverage)),
-         usdt(e.stated_margin)]
+        [
+            usdt(e.notional, 0),
+            f"{e.leverage:g}x",
+            usdt(initial_margin(e.notional, e.leverage)),
+            usdt(e.stated_margin),
+        ]
         for e in INITIAL_MARGIN_EXAMPLES
     ]
     return table(rows, ["position size", "leverage", "margin (engine)", "margin (article)"])
@@ -90,11 +94,22 @@ def plot(notional: float, leverage: float) -> Figure:
     most = check_leverage(notional, leverage)
     levs = np.arange(1, int(most) + 1, dtype=float)
     fig, ax = new_figure()
-    ax.plot(levs, initial_margin(notional, levs), color=COLORS["balance"], linewidth=2,
-            label="initial margin = size / leverage")
+    ax.plot(
+        levs,
+        initial_margin(notional, levs),
+        color=COLORS["balance"],
+        linewidth=2,
+        label="initial margin = size / leverage",
+    )
     im = initial_margin(notional, leverage)
-    ax.scatter([leverage], [im], color=COLORS["maintenance"], zorder=5, marker="D",
-               label=f"{leverage:g}x: {usdt(im)}")
+    ax.scatter(
+        [leverage],
+        [im],
+        color=COLORS["maintenance"],
+        zorder=5,
+        marker="D",
+        label=f"{leverage:g}x: {usdt(im)}",
+    )
     mark_price_line(ax, float(most), f"tier maximum {most:g}x", kind="liquidation")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -125,26 +140,33 @@ def try_to_open(wallet: float, notional: float, leverage: float, fee_rate: float
         return f"Refused: {exc}"
     r = acct.report()
     fee = notional * fee_rate
-    return (f"Opened: {usdt(r.position(SYMBOL).isolated_wallet)} of margin locked, fee {usdt(fee)}, "
-            f"{usdt(r.available_balance)} still available.")
+    return (
+        f"Opened: {usdt(r.position(SYMBOL).isolated_wallet)} of margin locked, fee {usdt(fee)}, "
+        f"{usdt(r.available_balance)} still available."
+    )
 
 
 EXERCISES = {
     "1a": Exercise(
-        "1a", "A 2,500 USDT position at 25x: how much initial margin (USDT)?",
-        lambda: initial_margin(2_500, 25), unit="USDT",
+        "1a",
+        "A 2,500 USDT position at 25x: how much initial margin (USDT)?",
+        lambda: initial_margin(2_500, 25),
+        unit="USDT",
         hint="Margin is the position size divided by the leverage.",
     ),
     "1b": Exercise(
-        "1b", "You have 40 USDT free and want a 1,000 USDT position. What is the lowest leverage "
+        "1b",
+        "You have 40 USDT free and want a 1,000 USDT position. What is the lowest leverage "
         "that fits, ignoring fees?",
-        lambda: 1_000 / 40, unit="x",
+        lambda: 1_000 / 40,
+        unit="x",
         hint="Solve size / leverage = 40 for the leverage.",
     ),
     "1c": Exercise(
-        "1c", "At 20x, what share of your margin does a 2 % move against you take (in per cent, "
-        "e.g. 12.5)?",
-        lambda: -return_on_equity("long", 1.0, 100.0, 98.0, 20) * 100, unit="%",
+        "1c",
+        "At 20x, what share of your margin does a 2 % move against you take (in per cent, e.g. 12.5)?",
+        lambda: -return_on_equity("long", 1.0, 100.0, 98.0, 20) * 100,
+        unit="%",
         hint="A move of x % on the position is leverage × x % on the margin.",
     ),
 }
