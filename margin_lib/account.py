@@ -376,9 +376,11 @@ class Account:
                 f"{_SIDE_NAME[s]} would reduce it: use close_position, or switch to hedge mode "
                 "(with no position open) to hold both sides"
             )
-        order_notional = q * p
+        # sized by notional: use it as given (q × p can round across a tier floor)
+        order_notional = q * p if notional is None else float(notional)
         total_q = q + (existing.quantity if existing else 0.0)
-        self._check_max_leverage(sym, total_q * p, lev, table)
+        total_notional = order_notional + (existing.quantity * p if existing else 0.0)
+        self._check_max_leverage(sym, total_notional, lev, table)
         if self.has_position(sym) and lev != self._leverage[sym]:
             raise OrderRefusedError(
                 f"leverage must match the {self._leverage[sym]:g}x set for the open {sym} "
@@ -394,7 +396,7 @@ class Account:
             )
         available = trial.report().available_balance
         if im + fee > available + 1e-9:
-            max_lev = float(table.max_leverage(total_q * p))
+            max_lev = float(table.max_leverage(total_notional))
             raise OrderRefusedError(
                 f"insufficient available balance: initial margin {im:,.2f} + opening fee "
                 f"{fee:,.2f} = {im + fee:,.2f} USDT, but only {available:,.2f} USDT is available. "

@@ -293,3 +293,9 @@ def test_report_both_ratio_figures_and_unknown_symbol():
     custom = Account(1_000, brackets={"XYZUSDT": BracketTable.flat(0.01, 50)}, fee_rate=0)
     custom.open_position("XYZUSDT", "long", notional=100, price=1, leverage=5)
     assert custom.report().position("XYZUSDT").maintenance_margin == pytest.approx(1.0)
+
+
+def test_notional_just_below_a_tier_floor_stays_in_the_lower_tier():
+    acct = Account(10_000_000, fee_rate=0)
+    acct.open_position("ETHUSDT", "long", notional=49_999_999.99999999, price=3_000, leverage=25)
+    assert acct.leverage("ETHUSDT") == 25
