@@ -377,7 +377,7 @@ class Account:
                 "(with no position open) to hold both sides"
             )
         # sized by notional: use it as given (q × p can round across a tier floor)
-        order_notional = q * p if notional is None else float(notional)
+        order_notional = q * p if notional is None else float(notional)  # for the tier check only
         total_q = q + (existing.quantity if existing else 0.0)
         total_notional = order_notional + (existing.quantity * p if existing else 0.0)
         self._check_max_leverage(sym, total_notional, lev, table)
@@ -386,8 +386,8 @@ class Account:
                 f"leverage must match the {self._leverage[sym]:g}x set for the open {sym} "
                 f"position; got {lev:g}x (use set_leverage to change it)"
             )
-        im = order_notional / lev
-        fee = order_notional * rate
+        im = q * p / lev
+        fee = q * p * rate
         trial = self.copy()
         if trial.mark({sym: p}):
             raise OrderRefusedError(

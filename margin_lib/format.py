@@ -38,17 +38,33 @@ def pct(x: float, digits: int = 3) -> str:
     return "--" if _missing(x) else f"{float(x) * 100:,.{digits}f} %"
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, align: str = "") -> str:
     """A plain monospace table; numbers should already be formatted strings.
+
+    ``align`` gives one letter per column, ``l`` or ``r`` (default: all right-aligned, which
+    suits numbers); ``align="lrr"`` left-aligns a first column of labels.
 
     >>> print(table([["5x", "20 %"]], ["leverage", "IMR"]))
     leverage | IMR
     -------- | ----
           5x | 20 %
+    >>> print(table([["IMR", "20 %"]], ["rate", "5x"], align="lr"))
+    rate | 5x
+    ---- | ----
+    IMR  | 20 %
     """
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     head = " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))
     rule = " | ".join("-" * w for w in widths)
-    body = [" | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    sides = (align or "r" * len(headers)).ljust(len(headers), "r")
+    if set(sides) - {"l", "r"}:
+        raise ValueError(f"align must hold only 'l' and 'r'; got {align!r}")
+
+    def fit(cell: str, width: int, side: str) -> str:
+        return cell.ljust(width) if side == "l" else cell.rjust(width)
+
+    body = [
+        " | ".join(fit(c, w, a) for c, w, a in zip(r, widths, sides, strict=True)).rstrip() for r in cells
+    ]
     return "\n".join([head.rstrip(), rule, *body])

@@ -105,12 +105,20 @@ def mark_price_line(
         ha="left" if text_side == "right" else "right",
         fontsize=8.5,
         color=color,
+        annotation_clip=True,  # no label outside the axes when the line is off-range
     )
 
 
+def _usdt_tick(x: float, _pos: object = None) -> str:
+    """Tick labels with thousands separators, and decimals only where the values need them."""
+    if abs(x) >= 100 or x == int(x):
+        return f"{x:,.0f}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
 def _axis_usdt(ax: Axes) -> None:
-    ax.xaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
-    ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
 
 
 def plot_margin_balance(
@@ -213,6 +221,6 @@ def plot_margin_balance(
     ax.set_title(
         title or f"{'Long' if s == 1 else 'Short'}: liquidation where the balance meets the maintenance line"
     )
-    ax.legend(loc="upper left" if s == 1 else "upper right")
+    ax.legend(loc="best")
     _axis_usdt(ax)
     return fig
