@@ -732,18 +732,10 @@ class Account:
     def _check_max_leverage(
         self, sym: str, total_notional: float, lev: float, table: BracketTable | None = None
     ) -> None:
-        table = table or self.brackets(sym)
-        top = table.tier_arrays()["cap"][-1]
-        if total_notional >= top:
-            raise OrderRefusedError(
-                f"notional must be below {sym}'s largest tier cap {top:,.0f} USDT; got {total_notional:,.2f}"
-            )
-        most = float(table.max_leverage(total_notional))
-        if lev > most:
-            raise OrderRefusedError(
-                f"leverage must be at most {most:g}x for a {sym} position of "
-                f"{total_notional:,.2f} USDT (its tier's maximum); got {lev:g}x"
-            )
+        try:
+            (table or self.brackets(sym)).check_leverage(total_notional, lev)
+        except InvalidInputError as exc:
+            raise OrderRefusedError(str(exc)) from None
 
     def _find(self, symbol: str, side: str | int | None) -> Position:
         sym = _symbol(symbol)

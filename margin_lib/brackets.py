@@ -263,6 +263,35 @@ class BracketTable:
             maintenance_amount=self._cum[i],
         )
 
+    def check_leverage(self, notional: float, leverage: float) -> Bracket:
+        """Refuse a notional beyond the table or a leverage above its tier's maximum; return the
+        tier that holds ``notional`` (one position, scalars).
+
+        >>> t = BracketTable.load("BTCUSDT")
+        >>> t.check_leverage(500_000, 100).bracket
+        2
+        >>> try:
+        ...     t.check_leverage(500_000, 120)
+        ... except ValueError as exc:
+        ...     print(exc)
+        leverage must be at most 100x for a 500,000 USDT BTCUSDT position (tier 2's maximum); got 120x
+        """
+        n = float(v.positive("notional", notional))
+        lev = float(v.leverage("leverage", leverage))
+        label = self.symbol or "this table's"
+        top = self._cap[-1]
+        if n >= top:
+            raise InvalidInputError(
+                f"notional must be below {top:,.0f} USDT, the top of the {label} tier table; got {n:,.2f}"
+            )
+        tier = self.bracket_for(n)
+        if lev > tier.max_leverage:
+            raise InvalidInputError(
+                f"leverage must be at most {tier.max_leverage:g}x for a {n:,.0f} USDT {label} position "
+                f"(tier {tier.bracket}'s maximum); got {lev:g}x"
+            )
+        return tier
+
     def maintenance_margin(self, notional: ArrayLike) -> ArrayLike:
         """``MM = N × MMR − cum`` with the tier of ``N``, in USDT.
 

@@ -71,7 +71,9 @@ def test_leverage_above_the_tier_maximum_is_refused():
     acct = Account(100_000, fee_rate=0)
     with pytest.raises(OrderRefusedError, match=r"leverage must be at most 150x .* got 151x"):
         acct.open_position(BTC, "long", notional=1_000, price=100_000, leverage=151)
-    with pytest.raises(OrderRefusedError, match=r"at most 100x for a BTCUSDT position of 500,000.00"):
+    with pytest.raises(
+        OrderRefusedError, match=r"at most 100x for a 500,000 USDT BTCUSDT position \(tier 2's maximum\)"
+    ):
         acct.open_position(BTC, "long", notional=500_000, price=100_000, leverage=101)
     acct.open_position(BTC, "long", notional=250_000, price=100_000, leverage=120)
     # adding to the position pushes it into tier 2, where 120x is no longer allowed

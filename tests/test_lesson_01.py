@@ -31,7 +31,7 @@ def test_examples_table_shows_engine_and_article_side_by_side():
         (dict(notional=1_000, leverage=0), "⚠ leverage must be >= 1; got 0.0"),
         (
             dict(notional=500_000, leverage=120),
-            "⚠ leverage must be at most 100x for a 500,000 USDT BTCUSDT position (its tier's maximum)",
+            "⚠ leverage must be at most 100x for a 500,000 USDT BTCUSDT position (tier 2's maximum)",
         ),
         (dict(notional=-1_000, leverage=10), "⚠ notional must be > 0; got -1000.0"),
         (dict(notional=float("nan"), leverage=10), "⚠ notional must be a finite number > 0; got nan"),

@@ -86,7 +86,10 @@ def test_view_with_the_exchange_tier():
         (dict(added=float("nan")), "⚠ amount must be a finite number > 0; got nan"),
         (dict(leverage=0), "⚠ leverage must be >= 1; got 0.0"),
         (dict(leverage=200), "⚠ leverage must be at most 125 in the article's table"),
-        (dict(leverage=200, tiers="exchange"), "⚠ leverage must be at most 150x for a BTCUSDT position"),
+        (
+            dict(leverage=200, tiers="exchange"),
+            "⚠ leverage must be at most 150x for a 1,000 USDT BTCUSDT position (tier 1's maximum)",
+        ),
         (dict(move_pct=float("nan")), "⚠ move_pct must be a finite number > -100; got nan"),
         (dict(move_pct=-100), "⚠ move_pct must be > -100; got -100.0"),
         (dict(tiers="mine"), "⚠ tiers must be one of 'article', 'exchange'"),

@@ -11,10 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from .. import _validate as v
 from ..account import Account
 from ..brackets import BracketTable
-from ..errors import InvalidInputError, OrderRefusedError
+from ..errors import OrderRefusedError
 from ..examples import INITIAL_MARGIN_EXAMPLES
 from ..exercises import Exercise
 from ..format import pct, table, usdt
@@ -49,21 +48,7 @@ def examples_table() -> str:
 
 def check_leverage(notional: float, leverage: float) -> float:
     """Refuse a leverage the BTCUSDT tier of ``notional`` does not allow; return the maximum."""
-    n = float(v.positive("notional", notional))
-    lev = float(v.leverage("leverage", leverage))
-    tiers = _tiers()
-    if n >= tiers.brackets[-1].notional_cap:
-        raise InvalidInputError(
-            f"notional must be below {tiers.brackets[-1].notional_cap:,.0f} USDT, the largest "
-            f"{SYMBOL} tier; got {n:,.2f}"
-        )
-    most = float(tiers.max_leverage(n))
-    if lev > most:
-        raise InvalidInputError(
-            f"leverage must be at most {most:g}x for a {n:,.0f} USDT {SYMBOL} position "
-            f"(its tier's maximum); got {lev:g}x"
-        )
-    return most
+    return float(_tiers().check_leverage(notional, leverage).max_leverage)
 
 
 def view(notional: float, leverage: float) -> str:

@@ -25,7 +25,6 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 from .. import _validate as v
 from ..account import Account
 from ..brackets import Bracket, BracketTable
-from ..errors import InvalidInputError
 from ..examples import CASE_B, ILLUSTRATIVE_PRICES, ISOLATED_EXAMPLE, LEVERAGE_TABLE, article_mmr
 from ..exercises import Exercise
 from ..format import pct, price, table, usdt
@@ -374,21 +373,7 @@ def check_size_and_leverage(notional: float, leverage: float) -> Bracket:
     >>> check_size_and_leverage(500_000, 50).bracket
     2
     """
-    n = float(v.positive("notional", notional))
-    lev = float(v.leverage("leverage", leverage))
-    t = _tiers()
-    top = t.brackets[-1].notional_cap
-    if n >= top:
-        raise InvalidInputError(
-            f"notional must be below {top:,.0f} USDT, the top of the {SYMBOL} table; got {n:,.2f}"
-        )
-    tier = t.bracket_for(n)
-    if lev > tier.max_leverage:
-        raise InvalidInputError(
-            f"leverage must be at most {tier.max_leverage:g}x for a {n:,.0f} USDT {SYMBOL} position "
-            f"(tier {tier.bracket}'s maximum); got {lev:g}x"
-        )
-    return tier
+    return _tiers().check_leverage(notional, leverage)
 
 
 def exact_move(side: str, notional: float, leverage: float, *, mmr: float | None = None) -> float:
