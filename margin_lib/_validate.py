@@ -8,7 +8,6 @@ the rule, and the public function returns through :func:`result`, which gives ba
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -158,7 +157,3 @@ def result(value: Any, *inputs: Any) -> Any:
         if out.ndim == 0:
             return float(out)
     return value
-
-
-def is_scalar_nan(x: float) -> bool:
-    return isinstance(x, float) and math.isnan(x)

@@ -19,6 +19,7 @@ from ..examples import (
     CASE_B,
     CLOSING_ADVICE,
     ILLUSTRATIVE_PRICES,
+    ISOLATED_EXAMPLE,
     PositionSpec,
     Scenario,
 )
@@ -32,6 +33,9 @@ from ..widgets import build_widget, leverage_slider, money_box, move_slider
 __all__ = [
     "trades",
     "outcome",
+    "ARTICLE_CONTROLS",
+    "CASE_B_SIZE",
+    "article_table",
     "cases_side_by_side",
     "same_trades_table",
     "myth_checks",
@@ -47,11 +51,33 @@ __all__ = [
 BTC, ETH = "BTCUSDT", "ETHUSDT"
 MODES = ("isolated", "cross")
 
+_LEG_A, _LEG_B = CASE_A.positions[0], CASE_B.positions[0]
+#: Case B's size per leg (USDT): the "like against like" run uses it in both modes.
+CASE_B_SIZE: float = _LEG_B.notional
+#: The widget's controls at the article's Case A: size per leg, leverage, BTC and ETH moves (%).
+ARTICLE_CONTROLS: dict[str, float] = {
+    "notional": _LEG_A.notional,
+    "leverage": _LEG_A.leverage,
+    "btc_move": CASE_A.moves[BTC] * 100,
+    "eth_move": CASE_A.moves[ETH] * 100,
+}
+_SHOCKS = ((ARTICLE_CONTROLS["btc_move"], ARTICLE_CONTROLS["eth_move"]), (-12.0, ARTICLE_CONTROLS["eth_move"]),
+           (-25.0, ARTICLE_CONTROLS["eth_move"]))  # fmt: skip
 
-def trades(mode: str, notional: float = 5_000, leverage: float = 10, wallet: float = 1_000) -> Scenario:
+
+def trades(
+    mode: str,
+    notional: float = _LEG_A.notional,
+    leverage: float = _LEG_A.leverage,
+    wallet: float = CASE_A.wallet,
+) -> Scenario:
     """The article's two trades — a BTC long and an ETH long of ``notional`` USDT each at
-    ``leverage`` from a 1,000 USDT wallet (Case A's size by default; Case B's with 1,000) — with
-    both positions in ``mode``."""
+    ``leverage`` from the article's 1,000 USDT wallet (Case A's size by default; Case B's with
+    :data:`CASE_B_SIZE`) — with both positions in ``mode``.
+
+    >>> [(p.symbol, p.notional, p.margin_mode) for p in trades("cross", CASE_B_SIZE).positions]
+    [('BTCUSDT', 1000.0, 'cross'), ('ETHUSDT', 1000.0, 'cross')]
+    """
     mode_ = v.choice("mode", mode, MODES)
     n = float(v.positive("notional", notional))
     lev = float(v.leverage("leverage", leverage))
@@ -76,8 +102,15 @@ def _build(scenario: Scenario) -> Account:
 
 
 def outcome(scenario: Scenario, btc_move: float, eth_move: float) -> dict[str, object]:
-    """What the moves (per cent) do to ``scenario``: capital locked, distance to BTC's
-    liquidation (with ETH where it moved), equity after, what was liquidated and lost."""
+    """What the moves (per cent) do to ``scenario``: margin reserved (``IM = N / L`` summed),
+    capital locked in isolated wallets, balance still free, the BTC move that liquidates BTC
+    (a fraction, with ETH where it moved; NaN if none), equity after, what was liquidated and
+    the USDT lost to liquidation. No fees, the article's maintenance rate.
+
+    >>> o = outcome(CASE_A, -8, 5)
+    >>> o["equity"], o["liquidated"], o["lost"]
+    (850.0, [], 0)
+    """
     acct = _build(scenario)
     start = acct.report()
     locked = sum(p.isolated_wallet for p in start.positions)
@@ -120,18 +153,20 @@ _HEAD = [
 ]
 
 
-def cases_side_by_side(btc_move: float = -8, eth_move: float = 5) -> str:
+def cases_side_by_side(
+    btc_move: float = ARTICLE_CONTROLS["btc_move"], eth_move: float = ARTICLE_CONTROLS["eth_move"]
+) -> str:
     """The article's Case A (cross, 5,000 per leg) and Case B (isolated, 1,000 per leg) after the
-    same moves."""
+    same moves (per cent; the article's by default)."""
     rows = [_row("Case A (cross)", outcome(CASE_A, btc_move, eth_move)),
             _row("Case B (isolated)", outcome(CASE_B, btc_move, eth_move))]  # fmt: skip
     return table(rows, _HEAD, align="l")
 
 
 def same_trades_table(
-    notional: float = 5_000,
-    leverage: float = 10,
-    shocks: tuple[tuple[float, float], ...] = ((-8, 5), (-12, 5), (-25, 5)),
+    notional: float = _LEG_A.notional,
+    leverage: float = _LEG_A.leverage,
+    shocks: tuple[tuple[float, float], ...] = _SHOCKS,
 ) -> str:
     """The same trades in both modes under each shock (BTC %, ETH %): like against like."""
     rows = []
@@ -141,6 +176,40 @@ def same_trades_table(
                 _row(f"{mode}, BTC {b:+g} % ETH {e:+g} %", outcome(trades(mode, notional, leverage), b, e))
             )
     return table(rows, _HEAD, align="l")
+
+
+def article_table(notional: float = _LEG_A.notional, leverage: float = _LEG_A.leverage) -> str:
+    """The article's comparison table in numbers, for the same two trades in each mode (ETH
+    flat): margin used and locked, the BTC fall that liquidates, what that liquidation takes and
+    what is left open afterwards. The BTC fall is the engine's liquidation price as a move from
+    the entry; the liquidation is taken 0.1 percentage point beyond it."""
+    cols = {}
+    for mode in MODES:
+        scenario = trades(mode, notional, leverage)
+        calm = outcome(scenario, 0, 0)
+        move = calm["btc_liquidation_move"] * 100
+        hit = outcome(scenario, move - 0.1, 0) if np.isfinite(move) else calm
+        kept = [s.removesuffix("USDT") for s in (BTC, ETH) if s not in hit["liquidated"]]
+        cols[mode] = [
+            f"{usdt(calm['locked'])} moved out of the wallet",
+            usdt(calm["reserved"]),
+            usdt(calm["free"]),
+            pct(calm["btc_liquidation_move"]),
+            f"{usdt(hit['lost'])} ({_gone(hit)})",
+            ", ".join(kept) or "nothing",
+            usdt(hit["equity"]),
+        ]
+    aspects = [
+        "margin locking",
+        "capital used (initial margin)",
+        "balance still available",
+        "error tolerance: BTC move to liquidation",
+        "liquidation impact: lost at that move",
+        "risk isolation: positions left open",
+        "equity left",
+    ]
+    rows = [[a, cols["isolated"][i], cols["cross"][i]] for i, a in enumerate(aspects)]
+    return table(rows, ["aspect (ETH flat)", "isolated", "cross"], align="l")
 
 
 def myth_checks() -> str:
@@ -157,13 +226,17 @@ def myth_checks() -> str:
         f"equity {usdt(iso['equity'])};",
         f"  cross lost {usdt(cross['lost'])} ({_gone(cross)}), equity {usdt(cross['equity'])}.",
     ]
-    acct = Account(1_000, fee_rate=0)
-    acct.open_position(BTC, "long", notional=1_000, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
+    spec = ISOLATED_EXAMPLE.positions[0]
+    acct = Account(ISOLATED_EXAMPLE.wallet, fee_rate=0)
+    acct.open_position(
+        BTC, spec.side, notional=spec.notional, price=ILLUSTRATIVE_PRICES[BTC], leverage=spec.leverage
+    )
     free = acct.report().available_balance
     acct.open_position(ETH, "long", notional=5_000, price=ILLUSTRATIVE_PRICES[ETH], leverage=10)
     lines += [
         "Myth 2, 'isolated margin locks your funds':",
-        f"  after an isolated 1,000 USDT BTC long at 10x, {usdt(free)} is still available,",
+        f"  after an isolated {usdt(spec.notional, 0)} BTC long at {spec.leverage:g}x, {usdt(free)} is still "
+        "available,",
         f"  and a 5,000 USDT ETH position at 10x opens with it "
         f"({usdt(acct.report().available_balance)} left).",
         "Myth 3, 'margin = leverage':",
@@ -186,6 +259,10 @@ def rules_demo() -> str:
     acct.open_position(BTC, "long", notional=1_000, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
     acct.open_position(ETH, "long", notional=1_000, price=ILLUSTRATIVE_PRICES[ETH], leverage=10)
     lines = [f"one account: BTCUSDT is {acct.margin_mode(BTC)}, ETHUSDT is {acct.margin_mode(ETH)}"]
+    try:
+        acct.set_margin_mode(ETH, "cross")
+    except MarginError as exc:
+        lines.append(f"switching ETHUSDT to cross with its position open: {exc}")
     try:
         acct.open_position(BTC, "short", notional=500, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
     except MarginError as exc:
@@ -248,7 +325,7 @@ def view(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     """
     out = {mode: outcome(trades(mode, notional, leverage), btc_move, eth_move) for mode in MODES}
     head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, "
-            f"wallet 1,000 USDT; BTC {float(btc_move):+.1f} %, ETH {float(eth_move):+.1f} %")  # fmt: skip
+            f"wallet {usdt(CASE_A.wallet, 0)}; BTC {float(btc_move):+.1f} %, ETH {float(eth_move):+.1f} %")  # fmt: skip
     return head + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
 
 
@@ -276,10 +353,15 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     styles = {"isolated": ("-", COLORS["balance"]), "cross": ("--", COLORS["other"])}
     for mode, eq in curves.items():
         ls, color = styles[mode]
-        ax.plot(moves, eq, linestyle=ls, color=color, linewidth=2, label=f"{mode} mode")
         o = outcome(trades(mode, notional, leverage), 0, eth_move)
         x = o["btc_liquidation_move"] * 100
-        if np.isfinite(x) and moves[0] <= x <= moves[-1]:
+        inside = bool(np.isfinite(x) and moves[0] <= x <= moves[-1])
+        notes = [] if inside else [f"BTC not liquidated above {moves[0]:.0f} %"]
+        if mode == "isolated" and ETH in o["liquidated"]:
+            notes.append(f"ETH leg liquidated at ETH {float(eth_move):+.1f} %")
+        label = f"{mode} mode" + (f" ({'; '.join(notes)})" if notes else "")
+        ax.plot(moves, eq, linestyle=ls, color=color, linewidth=2, label=label)
+        if inside:
             y = np.interp(x, moves, eq)
             ax.scatter([x], [y], marker="X", s=90, color=color, zorder=5)
             ax.annotate(f"{mode}: liquidation at BTC {x:.1f} %", xy=(x, y), textcoords="offset points",
@@ -291,42 +373,44 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
                 xytext=(3, 0), textcoords="offset points")  # fmt: skip
     ax.set_xlabel(f"BTC price move (%), ETH at {float(eth_move):+.1f} %")
     ax.set_ylabel("account equity after the move (USDT)")
-    ax.set_title("Same trades: isolated loses one leg, cross loses the pool")
+    ax.set_title("Same trades: isolated caps each leg's loss, cross puts the whole pool at risk")
     ax.legend(loc="lower right")
     return fig
 
 
 def widget():
     """Size, leverage and a price shock → both modes' outcomes side by side, and the plot."""
+    c = ARTICLE_CONTROLS
     controls = {
-        "notional": money_box(5_000, "size per leg (USDT)"),
-        "leverage": leverage_slider(10, max=125),
-        "btc_move": move_slider(-8.0, low=-40, high=20, description="BTC move (%)"),
-        "eth_move": move_slider(5.0, low=-40, high=40, description="ETH move (%)"),
+        "notional": money_box(c["notional"], "size per leg (USDT)"),
+        "leverage": leverage_slider(c["leverage"], max=125),
+        "btc_move": move_slider(c["btc_move"], low=-40, high=20, description="BTC move (%)"),
+        "eth_move": move_slider(c["eth_move"], low=-40, high=40, description="ETH move (%)"),
     }
     return build_widget(controls, view, plot, height="640px", title="Isolated against cross")
 
 
-def _stop_loss_round_trip_fee(notional: float = 1_000) -> float:
+def _round_trip_fee(notional: float = CASE_B_SIZE) -> float:
+    """Taker fee on opening and on closing ``notional`` at the same price (USDT)."""
     return 2 * trading_fee(notional, ARTICLE_FEE_RATES["taker"])
 
 
 EXERCISES = {
     "5a": Exercise(
         "5a", "Case B's trades in CROSS mode: the equity after BTC −8 % and ETH +5 % (USDT)?",
-        lambda: outcome(trades("cross", 1_000), -8, 5)["equity"], unit="USDT",
+        lambda: outcome(trades("cross", CASE_B_SIZE), CASE_B.moves[BTC] * 100, CASE_B.moves[ETH] * 100)["equity"], unit="USDT",
         hint="In cross mode both PnLs land in the same 1,000 USDT wallet.",
     ),
     "5b": Exercise(
         "5b", "With the article's 0.5 % rate, by how many per cent must BTC fall to liquidate the "
         "isolated BTC leg? (negative, two decimals)",
-        lambda: outcome(trades("isolated", 1_000), 0, 0)["btc_liquidation_move"] * 100,
+        lambda: outcome(trades("isolated", CASE_B_SIZE), 0, 0)["btc_liquidation_move"] * 100,
         unit="%", rel_tol=0.001,
         hint="The tolerance IMR − MMR divided by (1 − MMR).",
     ),
     "5c": Exercise(
         "5c", "The fee for opening and closing a 1,000 USDT position as a taker, at the same price (USDT)?",
-        _stop_loss_round_trip_fee, unit="USDT",
+        _round_trip_fee, unit="USDT",
         hint="The taker rate applies to the size, once on opening and once on closing.",
     ),
 }  # fmt: skip
