@@ -39,6 +39,38 @@ def test_same_trades_isolated_loses_a_leg_cross_loses_the_pool():
     assert rows["isolated, BTC -8 % ETH +5 %"][2] == f"{-(0.1 - MMR) / (1 - MMR) * 100:.3f} %"
 
 
+def test_article_controls_are_case_a():
+    c = lesson.ARTICLE_CONTROLS
+    assert (c["notional"], c["leverage"]) == (CASE_A.positions[0].notional, CASE_A.positions[0].leverage)
+    assert (c["btc_move"], c["eth_move"]) == (-8, 5)  # the article: BTC drops 8 %, ETH rises 5 %
+    assert lesson.CASE_B_SIZE == 1_000
+
+
+def test_like_against_like_at_case_b_size():
+    rows = _rows(lesson.same_trades_table(notional=lesson.CASE_B_SIZE))
+    # both modes agree before a liquidation: 1,000 − 80 + 50
+    assert rows["isolated, BTC -8 % ETH +5 %"][3] == rows["cross, BTC -8 % ETH +5 %"][3] == "970.00 USDT"
+    # BTC −25 %: isolated loses only its 100 of margin, keeps ETH's +50; cross pays the 250 fall
+    assert rows["isolated, BTC -25 % ETH +5 %"][3:] == [f"{1_000 - 100 + 50:,.2f} USDT", "BTC", "100.00 USDT"]
+    assert rows["cross, BTC -25 % ETH +5 %"][3:] == [
+        f"{1_000 - 250 + 50:,.2f} USDT",
+        "nothing liquidated",
+        "0.00 USDT",
+    ]
+    assert rows["cross, BTC -25 % ETH +5 %"][2] == "--"
+
+
+def test_article_table_in_numbers():
+    rows = _rows(lesson.article_table())
+    assert rows["margin locking: held in isolated wallets"] == ["1,000.00 USDT", "0.00 USDT"]
+    assert rows["capital used (initial margin)"] == ["1,000.00 USDT", "1,000.00 USDT"]
+    iso = -(0.1 - MMR) / (1 - MMR) * 100
+    cross = -(1_000 - 2 * MMR * 5_000) / (5_000 - MMR * 5_000) * 100
+    assert rows["error tolerance: BTC move to liquidation"] == [f"{iso:.3f} %", f"{cross:.3f} %"]
+    assert rows["liquidation impact: lost at that move"] == ["500.00 USDT (BTC)", "1,000.00 USDT (BTC, ETH)"]
+    assert rows["risk isolation: positions left open"] == ["ETH", "nothing"]
+
+
 def test_myths():
     text = lesson.myth_checks()
     # cross with ETH flat: 1,000 + 5,000 b − 0.005·5,000·(1 + b) − 0.005·5,000 = 0
@@ -54,6 +86,7 @@ def test_myths():
 def test_rules_and_fees():
     rules = lesson.rules_demo()
     assert "BTCUSDT is cross, ETHUSDT is isolated" in rules
+    assert "switching ETHUSDT to cross with its position open: cannot switch ETHUSDT" in rules
     assert "one-way mode holds a long BTCUSDT position" in rules
     assert "long BTCUSDT, short BTCUSDT" in rules
     fees = lesson.fees_table()
@@ -105,9 +138,21 @@ def test_plot_marks_both_liquidations():
     fig = lesson.plot(5_000, 10, -8, 5)
     ax = fig.axes[0]
     assert ax.get_xlabel().startswith("BTC price move (%)") and "USDT" in ax.get_ylabel()
-    texts = [t.get_text() for t in ax.texts]
+    texts = [t.get_text().replace("\n", " ") for t in ax.texts]
     assert any(t.startswith("isolated: liquidation at BTC -9.5 %") for t in texts)
     assert any(t.startswith("cross: liquidation at BTC -24.1 %") for t in texts)
+    plt.close(fig)
+
+
+def test_plot_says_when_a_mode_is_not_liquidated_in_range():
+    # 1,000 per leg at 20x, ETH −10 %: the isolated ETH leg (50 of margin) is gone at −4.5 %, and
+    # cross mode cannot be liquidated by BTC above −40 % (the wallet covers the fall)
+    fig = lesson.plot(1_000, 20, -30, -10)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "cross mode (BTC not liquidated above -40 %)" in labels
+    assert "isolated mode (ETH leg liquidated at ETH -10.0 %)" in labels
+    texts = [t.get_text().replace("\n", " ") for t in fig.axes[0].texts]
+    assert any(t.startswith("isolated: liquidation at BTC -4.5 %") for t in texts)
     plt.close(fig)
 
 

@@ -56,13 +56,13 @@ _LEG_A, _LEG_B = CASE_A.positions[0], CASE_B.positions[0]
 CASE_B_SIZE: float = _LEG_B.notional
 #: The widget's controls at the article's Case A: size per leg, leverage, BTC and ETH moves (%).
 ARTICLE_CONTROLS: dict[str, float] = {
-    "notional": _LEG_A.notional,
-    "leverage": _LEG_A.leverage,
+    "notional": float(_LEG_A.notional),
+    "leverage": float(_LEG_A.leverage),
     "btc_move": CASE_A.moves[BTC] * 100,
     "eth_move": CASE_A.moves[ETH] * 100,
 }
-_SHOCKS = ((ARTICLE_CONTROLS["btc_move"], ARTICLE_CONTROLS["eth_move"]), (-12.0, ARTICLE_CONTROLS["eth_move"]),
-           (-25.0, ARTICLE_CONTROLS["eth_move"]))  # fmt: skip
+#: The article's shock, then two deeper BTC falls with the same ETH rise (per cent).
+_SHOCKS = tuple((b, ARTICLE_CONTROLS["eth_move"]) for b in (ARTICLE_CONTROLS["btc_move"], -12.0, -25.0))
 
 
 def trades(
@@ -191,7 +191,7 @@ def article_table(notional: float = _LEG_A.notional, leverage: float = _LEG_A.le
         hit = outcome(scenario, move - 0.1, 0) if np.isfinite(move) else calm
         kept = [s.removesuffix("USDT") for s in (BTC, ETH) if s not in hit["liquidated"]]
         cols[mode] = [
-            f"{usdt(calm['locked'])} moved out of the wallet",
+            usdt(calm["locked"]),
             usdt(calm["reserved"]),
             usdt(calm["free"]),
             pct(calm["btc_liquidation_move"]),
@@ -200,7 +200,7 @@ def article_table(notional: float = _LEG_A.notional, leverage: float = _LEG_A.le
             usdt(hit["equity"]),
         ]
     aspects = [
-        "margin locking",
+        "margin locking: held in isolated wallets",
         "capital used (initial margin)",
         "balance still available",
         "error tolerance: BTC move to liquidation",
@@ -325,7 +325,8 @@ def view(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     """
     out = {mode: outcome(trades(mode, notional, leverage), btc_move, eth_move) for mode in MODES}
     head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, "
-            f"wallet {usdt(CASE_A.wallet, 0)}; BTC {float(btc_move):+.1f} %, ETH {float(eth_move):+.1f} %")  # fmt: skip
+            f"wallet {usdt(CASE_A.wallet, 0)}; "
+            f"BTC {float(btc_move):+.1f} %, ETH {float(eth_move):+.1f} %")  # fmt: skip
     return head + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
 
 
@@ -364,9 +365,10 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
         if inside:
             y = np.interp(x, moves, eq)
             ax.scatter([x], [y], marker="X", s=90, color=color, zorder=5)
-            ax.annotate(f"{mode}: liquidation at BTC {x:.1f} %", xy=(x, y), textcoords="offset points",
-                        xytext=(8, 12) if mode == "cross" else (-10, 12),
-                        ha="left" if mode == "cross" else "right", fontsize=8.5, color=color)  # fmt: skip
+            left = x > moves[0] + 11  # left of the marker if there is room, else beside it
+            ax.annotate(f"{mode}: liquidation\nat BTC {x:.1f} %", xy=(x, y), textcoords="offset points",
+                        xytext=(-10, 12) if left else (10, -3), va="bottom" if left else "center",
+                        ha="right" if left else "left", fontsize=8.5, color=color)  # fmt: skip
     ax.axvline(float(btc_move), color=COLORS["grey"], linestyle=":", linewidth=1.2)
     ax.annotate(f"chosen BTC move {float(btc_move):+.1f} %", xy=(float(btc_move), 0.02),
                 xycoords=("data", "axes fraction"), rotation=90, fontsize=8, color=COLORS["grey"],
@@ -390,6 +392,11 @@ def widget():
     return build_widget(controls, view, plot, height="640px", title="Isolated against cross")
 
 
+def _case_moves(case: Scenario) -> tuple[float, float]:
+    """A case's BTC and ETH moves in per cent."""
+    return case.moves[BTC] * 100, case.moves[ETH] * 100
+
+
 def _round_trip_fee(notional: float = CASE_B_SIZE) -> float:
     """Taker fee on opening and on closing ``notional`` at the same price (USDT)."""
     return 2 * trading_fee(notional, ARTICLE_FEE_RATES["taker"])
@@ -398,7 +405,7 @@ def _round_trip_fee(notional: float = CASE_B_SIZE) -> float:
 EXERCISES = {
     "5a": Exercise(
         "5a", "Case B's trades in CROSS mode: the equity after BTC −8 % and ETH +5 % (USDT)?",
-        lambda: outcome(trades("cross", CASE_B_SIZE), CASE_B.moves[BTC] * 100, CASE_B.moves[ETH] * 100)["equity"], unit="USDT",
+        lambda: outcome(trades("cross", CASE_B_SIZE), *_case_moves(CASE_B))["equity"], unit="USDT",
         hint="In cross mode both PnLs land in the same 1,000 USDT wallet.",
     ),
     "5b": Exercise(
