@@ -29,9 +29,21 @@ def test_view_reproduces_case_a():
 
 
 def test_case_a_table_matches_article_column():
-    for line in lesson.case_a_table().splitlines()[2:7]:
+    lines = lesson.case_a_table().splitlines()[2:9]
+    for line in lines:
         _, engine, article = (c.strip() for c in line.split("|"))
         assert engine == article
+    assert [ln.split("|")[2].strip() for ln in lines] == [
+        f"{x:,.2f} USDT"
+        for x in (
+            CASE_A.stated["initial_margin_each"],
+            CASE_A.stated["initial_margin_each"],
+            CASE_A.stated["btc_pnl"],
+            CASE_A.stated["eth_pnl"],
+            CASE_A.stated["net_pnl"],
+            CASE_A.stated["equity"],
+        )
+    ] + ["no"]
 
 
 def test_cross_example_has_no_liquidation_price_and_bigger_positions_lose_the_whole_wallet():
@@ -58,11 +70,14 @@ def test_liquidation_move_with_eth_flat_matches_hand_arithmetic():
 def test_ratio_table_figures_are_reciprocals_and_end_liquidated():
     rows = [[c.strip() for c in r.split("|")] for r in lesson.ratio_table().splitlines()[2:]]
     for row in rows:
-        if row[4] == "open":
-            article = float(row[2].rstrip(" %").replace(",", "")) / 100
-            exchange = float(row[3].rstrip(" %")) / 100
-            assert article * exchange == pytest.approx(1, rel=0.01)
+        article = float(row[2].rstrip(" %").replace(",", "")) / 100
+        exchange = float(row[3].rstrip(" %")) / 100
+        assert article * exchange == pytest.approx(1, rel=0.01)
+        # both figures say the same thing about the trigger
+        assert (article < 1) == (exchange > 1) == row[4].startswith("LIQUIDATED")
     assert rows[-1][4].startswith("LIQUIDATED") and rows[-2][4] == "open"
+    # BTC −24.5 %, ETH +5 %: 1,000 − 1,225 + 250 = 25 USDT of equity at the trigger
+    assert rows[-1][1] == "25.00 USDT"
 
 
 def test_all_at_once_closes_both_and_takes_the_wallet():
@@ -92,8 +107,37 @@ def test_bad_moves_give_a_short_message(values, message):
     assert safe_text(lesson.view, **values) == message
 
 
-def test_view_reports_a_liquidation():
-    assert "LIQUIDATED: both positions closed together" in lesson.view(-30, 5)
+def test_view_reports_a_liquidation_with_the_figures_at_the_trigger():
+    text = lesson.view(-24.5, 5)
+    # just past the trigger: 1,000 − 1,225 + 250 = 25 of equity against 0.5 % of 3,775 + 5,250
+    mm = MMR * (5_000 * 0.755 + 5_000 * 1.05)
+    assert text.startswith("Case A after BTC -24.5 %, ETH +5.0 %: equity 25.00 USDT at these prices")
+    assert f"maintenance margin {mm:,.2f} USDT" in text
+    assert f"(equity / MM): {25 / mm * 100:.0f} %" in text
+    assert f"(MM / balance): {mm / 25 * 100:.2f} %" in text
+    assert text.splitlines()[-1] == (
+        "LIQUIDATED: both positions closed together; "
+        "the cross wallet (1,000.00 USDT) is gone, 0.00 USDT left."
+    )
+    # past bankruptcy the exchange's figure has no finite value
+    assert "beyond 100 % (balance at or below zero)" in lesson.view(-30, 5)
+    # the ratio table's last open row (BTC −24 %) is open in the view too
+    assert lesson.view(-24, 5).endswith("not liquidated")
+
+
+def test_case_a_ratios_are_reciprocals_from_both_sources():
+    text = lesson.case_a_ratios()
+    mm = MMR * (5_000 * 0.92 + 5_000 * 1.05)
+    assert f"equity / MM = {850 / mm * 100:,.2f} %  (report: {850 / mm * 100:,.2f} %" in text
+    assert f"MM / equity = {mm / 850 * 100:.2f} %  (report: {mm / 850 * 100:.2f} %" in text
+    assert text.endswith("product of the two: 1.000000")
+
+
+def test_case_a_does_not_fit_with_taker_fees():
+    # two orders of 5,000 at 10x: 500 of margin + 0.05 % × 5,000 = 2.50 of fee each
+    text = lesson.case_a_with_fees()
+    assert "the second order is refused" in text
+    assert "502.50 USDT, but only 497.50 USDT is available" in text
 
 
 def test_exercises():
@@ -116,9 +160,19 @@ def test_map_has_labelled_axes_and_boundary():
     ax = fig.axes[0]
     assert ax.get_xlabel() == "BTC price move (%)" and ax.get_ylabel() == "ETH price move (%)"
     texts = [t.get_text() for t in ax.texts]
-    assert "liquidation boundary" in texts
+    assert "liquidation boundary: balance = MM" in texts
     assert any(t.startswith("liquidated") for t in texts)
     plt.close(fig)
+    contours = [c for c in ax.collections if hasattr(c, "levels")]
+    filled = [c for c in contours if c.filled]
+    lines = [c for c in contours if not c.filled]
+    assert filled and all(c.hatches == ["///"] for c in filled)  # liquidated region hatched
+    assert [list(c.levels) for c in lines] == [[0.0]]
+    assert lines[0].get_linestyle()[0][1] is not None  # the boundary is dashed, not colour alone
+    assert any("(safe)" in t.get_text() for t in ax.get_legend().get_texts())
+    plt.close(fig)
+    fig = lesson.plot(-30, 5)
+    assert any("(liquidated)" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
     grid = lesson._boundary_grid(np.array([-8.0, -30.0]), np.array([5.0, 5.0]))
     assert grid[0] > 0 > grid[1]
     assert math.isclose(grid[0], 850 - 0.005 * (4_600 + 5_250))

@@ -13,9 +13,12 @@ from matplotlib.figure import Figure
 
 from .. import _validate as v
 from ..account import Account
+from ..errors import OrderRefusedError
 from ..examples import CASE_A, CROSS_EXAMPLE, ILLUSTRATIVE_PRICES, PositionSpec, Scenario
 from ..exercises import Exercise
+from ..fees import TAKER_FEE_RATE
 from ..format import pct, price, table, usdt
+from ..margin import account_margin_level, margin_ratio, unrealized_pnl
 from ..plots import COLORS, new_figure
 from ..widgets import build_widget, move_slider
 
@@ -24,6 +27,8 @@ __all__ = [
     "bigger_positions_table",
     "case_a_table",
     "ratio_table",
+    "case_a_ratios",
+    "case_a_with_fees",
     "case_a_liquidation",
     "all_at_once",
     "hedge_table",
@@ -108,7 +113,10 @@ def case_a_table() -> str:
     acct, events = _after(CASE_A, CASE_A.moves[BTC] * 100, CASE_A.moves[ETH] * 100)
     r = acct.report()
     stated = CASE_A.stated
+    im = usdt(stated["initial_margin_each"])
     rows = [
+        ["BTC long, initial margin (at entry)", usdt(r.position(BTC).initial_margin), im],
+        ["ETH long, initial margin (at entry)", usdt(r.position(ETH).initial_margin), im],
         ["BTC long, unrealized PnL", usdt(r.position(BTC).unrealized_pnl), usdt(stated["btc_pnl"])],
         ["ETH long, unrealized PnL", usdt(r.position(ETH).unrealized_pnl), usdt(stated["eth_pnl"])],
         ["net PnL", usdt(r.unrealized_pnl), usdt(stated["net_pnl"])],
@@ -121,17 +129,48 @@ def case_a_table() -> str:
     return table(rows, ["Case A, BTC -8 %, ETH +5 %", "engine", "article"], align="lrr")
 
 
+def case_a_with_fees() -> str:
+    """What the engine says when Case A's orders pay the exchange's regular taker fee: the
+    article's example only fits in the wallet because it ignores fees."""
+    try:
+        CASE_A.build_account(fee_rate=TAKER_FEE_RATE)
+    except OrderRefusedError as exc:
+        reason = str(exc).split(". ")[0]
+        return f"with a {pct(TAKER_FEE_RATE, 2)} taker fee, the second order is refused: {reason}."
+    return f"with a {pct(TAKER_FEE_RATE, 2)} taker fee, both orders fit"
+
+
+def case_a_ratios() -> str:
+    """Case A after its moves: the two health figures from :func:`margin_lib.account_margin_level`
+    and :func:`margin_lib.margin_ratio`, beside the engine's report, and their product (1: they
+    are reciprocals)."""
+    r = case_a_after(CASE_A.moves[BTC] * 100, CASE_A.moves[ETH] * 100)
+    level = account_margin_level(r.equity, r.cross_maintenance_margin)
+    ratio = margin_ratio(r.cross_maintenance_margin, r.equity)
+    return "\n".join([
+        f"equity {usdt(r.equity)}, total maintenance margin {usdt(r.cross_maintenance_margin)}",
+        f"article's account margin ratio  equity / MM = {pct(level, 2)}"
+        f"  (report: {pct(r.account_margin_level, 2)}; safe while >= 100 %)",
+        f"exchange's margin ratio         MM / equity = {pct(ratio, 2)}"
+        f"  (report: {pct(r.margin_ratio, 2)}; liquidation at 100 %)",
+        f"product of the two: {level * ratio:.6f}",
+    ])  # fmt: skip
+
+
 def ratio_table(btc_moves: tuple[float, ...] = (0, -8, -16, -20, -23, -24, -24.5)) -> str:
-    """Case A with ETH held at +5 % while BTC falls: both ratio figures side by side."""
+    """Case A with ETH held at +5 % while BTC falls: both ratio figures side by side. On a
+    liquidated row the figures are those at that price, just before the engine's forced close."""
     rows = []
     for m in btc_moves:
         acct, events = _after(CASE_A, m, CASE_A.moves[ETH] * 100)
         if events:
-            rows.append([pct(m / 100, 1), "--", "--", "--", "LIQUIDATED: every position closed"])
-            continue
-        r = acct.report()
-        rows.append([pct(m / 100, 1), usdt(r.equity), pct(r.account_margin_level, 0),
-                     pct(r.margin_ratio, 2), "open"])  # fmt: skip
+            balance, maint, _ = _pool(np.float64(m), np.float64(CASE_A.moves[ETH] * 100))
+            equity, mm, state = float(balance), float(maint), "LIQUIDATED: every position closed"
+        else:
+            r = acct.report()
+            equity, mm, state = r.equity, r.cross_maintenance_margin, "open"
+        rows.append([pct(m / 100, 1), usdt(equity), pct(account_margin_level(equity, mm), 0),
+                     pct(margin_ratio(mm, equity), 2), state])  # fmt: skip
     return table(rows, ["BTC move", "equity", "equity / MM (article)", "MM / balance (exchange)", "state"])
 
 
@@ -191,42 +230,91 @@ def hedge_table(
     return table(rows, ["BTC", "ETH", "PnL BTC long / ETH short", "equity", "state"])
 
 
+def _ratio_lines(equity: float, mm: float) -> list[str]:
+    level = account_margin_level(equity, mm)
+    ratio = margin_ratio(mm, equity)
+    exchange = pct(ratio, 2) if np.isfinite(ratio) else "beyond 100 % (balance at or below zero)"
+    return [
+        f"article's ratio (equity / MM): {pct(level, 0)} (liquidation below 100 %)",
+        f"exchange's margin ratio (MM / balance): {exchange} (liquidation at 100 %)",
+    ]
+
+
 def view(btc_move: float, eth_move: float) -> str:
     """What the widget prints: Case A's cross account after the given per-cent moves.
+
+    Equity, both legs' PnL, the cross maintenance margin, the article's ratio ``equity / MM``
+    and the exchange's ``MM / balance``, and whether the engine liquidated the account. In a
+    liquidated state the figures are those at the chosen prices, just before the engine closed
+    everything.
 
     >>> print(view(-8, 5).splitlines()[0])
     Case A after BTC -8.0 %, ETH +5.0 %: equity 850.00 USDT
     """
     acct, events = _after(CASE_A, btc_move, eth_move)
-    head = f"Case A after BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %: equity {usdt(acct.report().equity)}"
+    if events:
+        balance, maint, pnls = _pool(np.float64(btc_move), np.float64(eth_move))
+        mb, mm = float(balance), float(maint)
+        btc_pnl, eth_pnl = float(pnls[BTC]), float(pnls[ETH])
+    else:
+        r = acct.report()
+        mb, mm = r.equity, r.cross_maintenance_margin
+        btc_pnl, eth_pnl = r.position(BTC).unrealized_pnl, r.position(ETH).unrealized_pnl
+    lines = [
+        f"Case A after BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %: equity {usdt(mb)}"
+        + (" at these prices, before the forced close" if events else ""),
+        f"PnL: BTC {usdt(btc_pnl)}, ETH {usdt(eth_pnl)}; maintenance margin {usdt(mm)}",
+        *_ratio_lines(mb, mm),
+    ]
     if events:
         lost = -sum(e.amount for e in events)
-        return f"{head}\nLIQUIDATED: both positions closed together; the cross wallet ({usdt(lost)}) is gone."
-    r = acct.report()
-    return "\n".join([
-        head,
-        f"PnL: BTC {usdt(r.position(BTC).unrealized_pnl)}, ETH {usdt(r.position(ETH).unrealized_pnl)}; "
-        f"maintenance margin {usdt(r.cross_maintenance_margin)}",
-        f"article's ratio (equity / MM): {pct(r.account_margin_level, 0)} (liquidation below 100 %)",
-        f"exchange's margin ratio (MM / balance): {pct(r.margin_ratio, 2)} (liquidation at 100 %)",
-        "not liquidated",
-    ])  # fmt: skip
+        left = acct.report().wallet_balance
+        lines.append(
+            f"LIQUIDATED: both positions closed together; the cross wallet ({usdt(lost)}) is gone, "
+            f"{usdt(left)} left."
+        )
+    else:
+        lines.append("not liquidated")
+    return "\n".join(lines)
+
+
+def _pool(btc: np.ndarray, eth: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Case A held open at per-cent moves ``btc`` and ``eth`` (any broadcastable shapes).
+
+    Returns the cross margin balance ``MB = wallet + Σ s × Q × (P − EP)``, the cross maintenance
+    margin ``MM = Σ MM_tier(Q × P)`` (both in USDT) and each leg's unrealized PnL, computed with
+    NumPy from the engine's pieces (position quantities, :func:`~margin_lib.unrealized_pnl`,
+    :meth:`~margin_lib.BracketTable.maintenance_margin_curve`). Liquidation where ``MB <= MM``.
+
+    >>> mb, mm, _ = _pool(np.array(-8.0), np.array(5.0))
+    >>> round(float(mb), 2), round(float(mm), 2)
+    (850.0, 49.25)
+    """
+    acct = CASE_A.build_account()
+    shape = np.broadcast_shapes(np.shape(btc), np.shape(eth))
+    mb = np.full(shape, acct.report().cross_wallet_balance)
+    mm = np.zeros(shape)
+    pnls = {}
+    for pos in acct.positions:
+        move = np.asarray(btc if pos.symbol == BTC else eth, dtype=float)
+        mark = pos.entry_price * (1 + move / 100)
+        pnls[pos.symbol] = np.broadcast_to(
+            unrealized_pnl(pos.side, pos.quantity, pos.entry_price, mark), shape
+        )
+        mb = mb + pnls[pos.symbol]
+        mm = mm + acct.brackets(pos.symbol).maintenance_margin_curve(pos.quantity * mark)
+    return mb, mm, pnls
 
 
 def _boundary_grid(btc: np.ndarray, eth: np.ndarray) -> np.ndarray:
-    """Cross margin balance minus cross maintenance margin (USDT) over a grid of per-cent moves."""
-    acct = CASE_A.build_account()
-    wallet = acct.report().cross_wallet_balance
-    slack = np.full(np.broadcast_shapes(btc.shape, eth.shape), wallet)
-    for pos, move in ((p, btc if p.symbol == BTC else eth) for p in acct.positions):
-        mark = pos.entry_price * (1 + move / 100)
-        slack = slack + pos.side * pos.quantity * (mark - pos.entry_price)
-        slack = slack - acct.brackets(pos.symbol).maintenance_margin_curve(pos.quantity * mark)
-    return slack
+    """Cross margin balance minus cross maintenance margin (USDT) over a grid of per-cent moves:
+    positive is safe, zero or below is liquidated."""
+    mb, mm, _ = _pool(btc, eth)
+    return mb - mm
 
 
 def plot(btc_move: float, eth_move: float) -> Figure:
-    """A map of BTC and ETH moves (%) for Case A: the liquidation boundary (solid line, labelled),
+    """A map of BTC and ETH moves (%) for Case A: the liquidation boundary (dashed line, labelled),
     the liquidated region (hatched), the article's moves and the chosen moves marked."""
     moves = _moves(btc_move, eth_move)
     b = np.linspace(-40, 20, 241)
@@ -234,15 +322,19 @@ def plot(btc_move: float, eth_move: float) -> Figure:
     grid = _boundary_grid(b[None, :], e[:, None])
     fig, ax = new_figure(figsize=(8.0, 5.2))
     ax.contourf(b, e, grid, levels=[grid.min() - 1, 0], colors="none", hatches=["///"])
-    line = ax.contour(b, e, grid, levels=[0], colors=[COLORS["liquidation"]], linewidths=2)
-    ax.clabel(line, fmt={0: "liquidation boundary"}, fontsize=9, inline=True)
+    line = ax.contour(b, e, grid, levels=[0], colors=[COLORS["liquidation"]], linewidths=2, linestyles="--")
+    for label in ax.clabel(line, fmt={0: "liquidation boundary: balance = MM"}, fontsize=9, inline=True):
+        label.set_bbox({"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1})
     ax.text(-38, -36, "liquidated: both positions\nclosed, wallet lost", fontsize=9, va="bottom",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
     ax.text(5, 30, "safe", fontsize=11, color=COLORS["balance"])
     ax.scatter([CASE_A.moves[BTC] * 100], [CASE_A.moves[ETH] * 100], marker="s", s=110, color=COLORS["other"],
                zorder=5, label="article: BTC -8 %, ETH +5 %")  # fmt: skip
-    ax.scatter([moves[BTC] * 100], [moves[ETH] * 100], marker="o", color=COLORS["balance"], zorder=6,
-               label=f"chosen: BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %")  # fmt: skip
+    liquidated = _boundary_grid(np.float64(btc_move), np.float64(eth_move)) <= 0
+    ax.scatter([moves[BTC] * 100], [moves[ETH] * 100], marker="X" if liquidated else "o", s=90,
+               color=COLORS["balance"], zorder=6,
+               label=f"chosen: BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %"
+               + (" (liquidated)" if liquidated else " (safe)"))  # fmt: skip
     ax.axhline(0, color=COLORS["grey"], linewidth=0.8)
     ax.axvline(0, color=COLORS["grey"], linewidth=0.8)
     ax.set_xlabel("BTC price move (%)")
