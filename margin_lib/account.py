@@ -696,21 +696,7 @@ class Account:
         wb_eff = wallet - other_mm + other_upnl
         if hedged:
             long_, short = (pos, twin) if pos.side == 1 else (twin, pos)
-            bl = table.tier_at(long_.notional)
-            bs = table.tier_at(short.notional)
-            lp = hedge_liquidation_price(
-                long_.quantity,
-                long_.entry_price,
-                short.quantity,
-                short.entry_price,
-                wallet,
-                long_mmr=bl.mmr,
-                short_mmr=bs.mmr,
-                long_maintenance_amount=bl.maintenance_amount,
-                short_maintenance_amount=bs.maintenance_amount,
-                other_maintenance_margin=other_mm,
-                other_unrealized_pnl=other_upnl,
-            )
+            lp = _hedge_price_with_tiers(long_, short, table, wallet, other_mm, other_upnl)
             return lp, float("nan")
         lp = liquidation_price(
             pos.side,
@@ -769,6 +755,41 @@ class Account:
             f"<Account wallet={r.wallet_balance:,.2f} equity={r.equity:,.2f} "
             f"positions=[{', '.join(self._labels())}]>"
         )
+
+
+def _hedge_price_with_tiers(
+    long_: Position, short: Position, table: BracketTable, wallet: float, other_mm: float, other_upnl: float
+) -> float:
+    """The shared liquidation price of a cross hedge pair, each leg's tier taken at that price.
+
+    Every pair of tiers gives a candidate from the closed formula; a candidate counts when both
+    legs' notionals at it fall in the tiers that produced it. Because maintenance margin is convex
+    in the notional, a pair can have two such prices (one on each side of the mark); the one
+    nearest the mark is the one that triggers first.
+    """
+    t = table.tier_arrays()
+    cap = t["cap"].copy()
+    cap[-1] = np.inf
+    i, j = np.meshgrid(np.arange(len(cap)), np.arange(len(cap)), indexing="ij")
+    lp = np.asarray(
+        hedge_liquidation_price(
+            long_.quantity, long_.entry_price, short.quantity, short.entry_price, wallet,
+            long_mmr=t["mmr"][i], short_mmr=t["mmr"][j], long_maintenance_amount=t["cum"][i],
+            short_maintenance_amount=t["cum"][j], other_maintenance_margin=other_mm,
+            other_unrealized_pnl=other_upnl,
+        )
+    )  # fmt: skip
+    nl, ns = long_.quantity * lp, short.quantity * lp
+    edge = 1e-12
+    ok = (
+        np.isfinite(lp)
+        & (nl >= t["floor"][i] * (1 - edge)) & (nl < cap[i] * (1 + edge))
+        & (ns >= t["floor"][j] * (1 - edge)) & (ns < cap[j] * (1 + edge))
+    )  # fmt: skip
+    if not ok.any():
+        return float("nan")
+    found = lp[ok]
+    return float(found[np.argmin(np.abs(found - long_.mark_price))])
 
 
 def _symbol(symbol: Any) -> str:

@@ -278,16 +278,17 @@ class BracketTable:
         """
         n = float(v.positive("notional", notional))
         lev = float(v.leverage("leverage", leverage))
-        label = self.symbol or "this table's"
+        label = f"{self.symbol} position" if self.symbol else "position"
         top = self._cap[-1]
         if n >= top:
             raise InvalidInputError(
-                f"notional must be below {top:,.0f} USDT, the top of the {label} tier table; got {n:,.2f}"
+                f"notional must be below {top:,.0f} USDT, the top of the {self.symbol or 'this'} tier "
+                f"table; got {n:,.2f}"
             )
         tier = self.bracket_for(n)
         if lev > tier.max_leverage:
             raise InvalidInputError(
-                f"leverage must be at most {tier.max_leverage:g}x for a {n:,.0f} USDT {label} position "
+                f"leverage must be at most {tier.max_leverage:g}x for a {n:,.0f} USDT {label} "
                 f"(tier {tier.bracket}'s maximum); got {lev:g}x"
             )
         return tier

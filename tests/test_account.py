@@ -301,3 +301,17 @@ def test_notional_just_below_a_tier_floor_stays_in_the_lower_tier():
     acct = Account(10_000_000, fee_rate=0)
     acct.open_position("ETHUSDT", "long", notional=49_999_999.99999999, price=3_000, leverage=25)
     assert acct.leverage("ETHUSDT") == 25
+
+
+def test_cross_hedge_price_uses_each_legs_tier_at_that_price():
+    """A balanced 200,000 / 200,000 hedge: at its liquidation price each leg is worth 560,000
+    (tier 2: 0.5 %, cum 300), so 5,000 = 2 × (560,000 × 0.5 % − 300) at a price of 280,000."""
+    acct = Account(5_000, fee_rate=0, position_mode="hedge")
+    acct.set_margin_mode(BTC, "cross")
+    acct.open_position(BTC, "long", notional=200_000, price=100_000, leverage=100)
+    acct.open_position(BTC, "short", notional=200_000, price=100_000, leverage=100)
+    lp = acct.report().position(BTC, "long").liquidation_price
+    assert lp == pytest.approx(280_000)
+    assert acct.report().position(BTC, "short").liquidation_price == lp
+    assert acct.copy().mark({BTC: lp * 0.999}) == []
+    assert acct.copy().mark({BTC: lp * 1.001}) != []
