@@ -315,3 +315,50 @@ def test_cross_hedge_price_uses_each_legs_tier_at_that_price():
     assert acct.report().position(BTC, "short").liquidation_price == lp
     assert acct.copy().mark({BTC: lp * 0.999}) == []
     assert acct.copy().mark({BTC: lp * 1.001}) != []
+
+
+def _pair_slack(price, wallet, ql, qs, table):
+    """Cross balance minus both legs' maintenance margin at ``price`` (entries at 100,000)."""
+    balance = wallet + ql * (price - 100_000) - qs * (price - 100_000)
+    return balance - table.maintenance_margin_curve(ql * price) - table.maintenance_margin_curve(qs * price)
+
+
+def test_cross_hedge_price_matches_brute_force_with_tiers():
+    """Random BTC hedge pairs in cross: the reported shared price is the root of
+    balance = MM (legs' tiers looked up at each price) nearest the mark, found by scanning and
+    bisection."""
+    import numpy as np
+
+    table = BracketTable.load(BTC)
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(150):
+        long_n, short_n = 10 ** rng.uniform(4, 6.3, size=2)
+        wallet = float(rng.uniform(0.02, 0.3) * max(long_n, short_n))
+        acct = Account(wallet * 3, fee_rate=0, position_mode="hedge")
+        acct.set_margin_mode(BTC, "cross")
+        try:
+            acct.open_position(BTC, "long", notional=long_n, price=100_000, leverage=20)
+            acct.open_position(BTC, "short", notional=short_n, price=100_000, leverage=20)
+        except OrderRefusedError:
+            continue
+        cross_wallet = acct.report().cross_wallet_balance
+        ql, qs = long_n / 100_000, short_n / 100_000
+        grid = np.geomspace(1e-3, 1e12, 60_001)
+        slack = _pair_slack(grid, cross_wallet, ql, qs, table)
+        roots = []
+        for k in np.nonzero(np.sign(slack[:-1]) != np.sign(slack[1:]))[0]:
+            lo, hi = grid[k], grid[k + 1]
+            for _ in range(100):
+                mid = 0.5 * (lo + hi)
+                same = np.sign(_pair_slack(mid, cross_wallet, ql, qs, table)) == np.sign(slack[k])
+                lo, hi = (mid, hi) if same else (lo, mid)
+            roots.append(0.5 * (lo + hi))
+        got = acct.report().position(BTC, "long").liquidation_price
+        if not roots:
+            assert math.isnan(got)
+            continue
+        expected = min(roots, key=lambda r: abs(r - 100_000))
+        assert got == pytest.approx(expected, rel=1e-7)
+        checked += 1
+    assert checked > 50
