@@ -39,7 +39,7 @@ import numpy as np
 from . import _validate as v
 from .brackets import BracketTable
 from .errors import InvalidInputError, OrderRefusedError
-from .fees import _MAX_FEE_RATE, _MAX_FUNDING_RATE, TAKER_FEE_RATE
+from .fees import MAX_FEE_RATE, MAX_FUNDING_RATE, TAKER_FEE_RATE
 from .liquidation import bankruptcy_price, hedge_liquidation_price, liquidation_price
 from .margin import account_margin_level, margin_ratio
 
@@ -192,7 +192,7 @@ class Account:
         position_mode: str = "one-way",
     ) -> None:
         self._cross_wallet = float(v.positive("wallet_balance", wallet_balance))
-        self.fee_rate = float(v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE))
+        self.fee_rate = float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
         self._position_mode = v.choice("position_mode", position_mode, POSITION_MODES)
         self._tables: dict[str, BracketTable] = {}
         for sym, table in (brackets or {}).items():
@@ -355,7 +355,7 @@ class Account:
         rate = (
             self.fee_rate
             if fee_rate is None
-            else float(v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE))
+            else float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
         )
         if (quantity is None) == (notional is None):
             raise InvalidInputError(
@@ -440,7 +440,7 @@ class Account:
         rate = (
             self.fee_rate
             if fee_rate is None
-            else float(v.number("fee_rate", fee_rate, low=0.0, high=_MAX_FEE_RATE))
+            else float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
         )
         q = pos.quantity if quantity is None else float(v.positive("quantity", quantity))
         if q > pos.quantity * (1 + 1e-12):
@@ -584,7 +584,7 @@ class Account:
         if not isinstance(rates, Mapping):
             raise InvalidInputError(f"rates must be a dict of symbol -> funding rate; got {rates!r:.60}")
         clean = {
-            _symbol(k): float(v.number(f"rates[{k!r}]", r, low=-_MAX_FUNDING_RATE, high=_MAX_FUNDING_RATE))
+            _symbol(k): float(v.number(f"rates[{k!r}]", r, low=-MAX_FUNDING_RATE, high=MAX_FUNDING_RATE))
             for k, r in rates.items()
         }
         events = []

@@ -16,6 +16,8 @@ __all__ = [
     "trading_fee",
     "funding_payment",
     "FUNDING_INTERVAL_HOURS",
+    "MAX_FEE_RATE",
+    "MAX_FUNDING_RATE",
 ]
 
 #: The exchange's regular fee rates (accounts with a VIP level or a discount pay less).
@@ -24,8 +26,9 @@ TAKER_FEE_RATE = 0.0005
 #: Default time between funding settlements, in hours (some symbols use 4 h or 1 h).
 FUNDING_INTERVAL_HOURS = 8.0
 
-_MAX_FEE_RATE = 0.01
-_MAX_FUNDING_RATE = 0.05
+#: Largest fee rate and funding rate (per interval, either sign) the functions accept.
+MAX_FEE_RATE = 0.01
+MAX_FUNDING_RATE = 0.05
 
 
 def trading_fee(notional: ArrayLike, rate: ArrayLike) -> ArrayLike:
@@ -37,7 +40,7 @@ def trading_fee(notional: ArrayLike, rate: ArrayLike) -> ArrayLike:
     5.052
     """
     n = v.positive("notional", notional)
-    r = v.number("rate", rate, low=0.0, high=_MAX_FEE_RATE)
+    r = v.number("rate", rate, low=0.0, high=MAX_FEE_RATE)
     return v.result(n * r, notional, rate)
 
 
@@ -55,5 +58,5 @@ def funding_payment(
     s = v.side("side", side)
     q = v.positive("quantity", quantity)
     p = v.positive("mark_price", mark_price)
-    r = v.number("rate", rate, low=-_MAX_FUNDING_RATE, high=_MAX_FUNDING_RATE)
+    r = v.number("rate", rate, low=-MAX_FUNDING_RATE, high=MAX_FUNDING_RATE)
     return v.result(-s * q * p * r, side, quantity, mark_price, rate)
