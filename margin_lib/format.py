@@ -4,6 +4,8 @@ A missing price (``nan``, the exchange's "--") prints as ``--``.
 
 >>> usdt(1234.5)
 '1,234.50 USDT'
+>>> usdt(-1e-9)
+'0.00 USDT'
 >>> pct(0.095477)
 '9.548 %'
 >>> price(float("nan"))
@@ -25,7 +27,12 @@ def _missing(x: Any) -> bool:
 
 def usdt(x: float, digits: int = 2) -> str:
     """Money: ``1,234.50 USDT``."""
-    return "--" if _missing(x) else f"{float(x):,.{digits}f} USDT"
+    if _missing(x):
+        return "--"
+    value = float(x)
+    if abs(value) < 0.5 * 10.0**-digits:  # no "-0.00" from a rounding residue
+        value = 0.0
+    return f"{value:,.{digits}f} USDT"
 
 
 def price(x: float, digits: int = 2) -> str:
