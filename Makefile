@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint notebooks lab bench clean
+.PHONY: test lint notebooks student lab bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -31,6 +31,10 @@ notebooks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
+
+# Student copies of the lessons (solutions removed, self-checks kept) in student/.
+student: $(STAMP)
+	$(BIN)/python -m margin_lib.classroom notebooks student
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1; open the URL it prints below (Ctrl-C to stop)."

@@ -1,0 +1,82 @@
+"""Student copies of the lessons: the same notebooks without the worked solutions.
+
+Each lesson's cells from its ``## Solutions`` heading up to (not including) its ``## Summary``
+heading are replaced by one short note; the exercises and their self-checks stay. Outputs are
+cleared so students run the notebook themselves. The copies are deterministic, so a test can
+regenerate them and compare with the committed ones.
+
+Run ``make student`` (or ``python -m margin_lib.classroom notebooks student``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["student_copy", "write_student_copies"]
+
+NOTE = (
+    "## Solutions\n\n"
+    "The worked solutions are in the teacher's copy of this lesson. Use the self-checks above: "
+    "they tell you when an answer is right, or give a hint."
+)
+
+
+def _text(cell: dict[str, Any]) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _is_heading(cell: dict[str, Any], title: str) -> bool:
+    return cell.get("cell_type") == "markdown" and _text(cell).lstrip().startswith(title)
+
+
+def student_copy(notebook: dict[str, Any]) -> dict[str, Any]:
+    """A student version of a lesson (nbformat 4 JSON as a dict): solutions out, outputs cleared.
+
+    Raises ``ValueError`` if the lesson has no ``## Solutions`` or ``## Summary`` heading.
+    """
+    cells = notebook["cells"]
+    start = next((i for i, c in enumerate(cells) if _is_heading(c, "## Solutions")), None)
+    end = next((i for i, c in enumerate(cells) if _is_heading(c, "## Summary")), None)
+    if start is None or end is None or end < start:
+        raise ValueError("a lesson needs a '## Solutions' heading followed by a '## Summary' heading")
+    kept = cells[:start] + [{"cell_type": "markdown", "metadata": {}, "source": NOTE}] + cells[end:]
+    out_cells = []
+    for i, cell in enumerate(kept):
+        new = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")}
+        new["id"] = f"cell-{i}"
+        if new["cell_type"] == "code":
+            new["outputs"] = []
+            new["execution_count"] = None
+        new["source"] = _text(cell)
+        out_cells.append(new)
+    metadata = {k: v for k, v in notebook.get("metadata", {}).items() if k != "widgets"}
+    return {"cells": out_cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+
+
+def write_student_copies(source: Path, target: Path) -> list[Path]:
+    """Write a student copy of every ``NN_*.ipynb`` lesson in ``source`` into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source.glob("[0-9][0-9]_*.ipynb")):
+        copy = student_copy(json.loads(path.read_text("utf-8")))
+        out = target / path.name
+        out.write_text(json.dumps(copy, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="folder of the lessons (notebooks/)")
+    parser.add_argument("target", type=Path, help="folder for the student copies (student/)")
+    args = parser.parse_args(argv)
+    for path in write_student_copies(args.source, args.target):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
