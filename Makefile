@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint notebooks student lab bench clean
+.PHONY: test lint notebooks student lab app bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -40,6 +40,13 @@ lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1; open the URL it prints below (Ctrl-C to stop)."
 	$(BIN)/python -m jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) \
 		--ServerApp.root_dir=notebooks
+
+# The calculator page, served by Voila (no code shown, no token on 127.0.0.1).
+APP_PORT ?= 8866
+app: $(STAMP)
+	@echo "Serving the margin calculator at http://127.0.0.1:$(APP_PORT)/ (Ctrl-C to stop)."
+	$(BIN)/python -m voila notebooks/app/margin_calculator.ipynb --no-browser --port=$(APP_PORT) \
+		--Voila.ip=127.0.0.1 --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
