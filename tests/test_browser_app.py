@@ -1,0 +1,124 @@
+"""The calculator page in a real browser: Voila serves it on a free loopback port, Playwright
+drives Debian's Chromium (never a downloaded browser). Skipped, with the reason shown, where
+Chromium or Playwright is missing; `.ci/run` installs Chromium first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from margin_lib.app import DEFAULTS, view
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Chromium is not installed (apt-get install -y chromium); browser tests skipped",
+                allow_module_level=True)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", str(ROOT / "notebooks/app/margin_calculator.ipynb"), "--no-browser",
+           f"--port={port}", "--Voila.ip=127.0.0.1",
+           "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    pytest.fail("Voila did not start serving the calculator within 90 s")
+                time.sleep(0.5)
+        yield url
+    finally:  # stop the server even when a test fails
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture()
+def page(app_url):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 1500})
+        page.goto(app_url, timeout=90_000)
+        page.wait_for_selector(".widget-output img", timeout=90_000)
+        yield page
+        browser.close()
+
+
+def _output(page) -> str:
+    return page.inner_text(".widget-output")
+
+
+def _wait_change(page, before: str) -> str:
+    page.wait_for_function("b => document.querySelector('.widget-output').innerText !== b", arg=before,
+                           timeout=60_000)  # fmt: skip
+    page.wait_for_selector(".widget-output img", timeout=60_000)
+    return _output(page)
+
+
+def _table_rows(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.startswith(("your set-up", "all "))]
+
+
+def test_leverage_and_move_change_the_numbers_to_the_engines(page, tmp_path):
+    assert _table_rows(_output(page)) == _table_rows(view(**DEFAULTS))
+    handles = page.query_selector_all(".widget-slider .noUi-handle")
+    btc_leverage, btc_move = handles[0], handles[2]
+    before = _output(page)
+    btc_leverage.focus()
+    for _ in range(10):  # 10x -> 20x
+        page.keyboard.press("ArrowRight")
+    _wait_change(page, before)
+    btc_move.focus()
+    for _ in range(30):  # -8 % -> -23 %, steps of 0.5
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelector('.widget-output').innerText.includes('BTC -23.0 %')",
+                           timeout=60_000)  # fmt: skip
+    page.wait_for_selector(".widget-output img", timeout=60_000)
+    text = _output(page)
+    expected = view(**(DEFAULTS | dict(btc_leverage=20, btc_move=-23.0)))
+    assert _table_rows(text) == _table_rows(expected)
+    page.screenshot(path=str(tmp_path / "calculator.png"), full_page=True)
+
+
+def test_a_bad_value_shows_a_message_and_the_page_keeps_working(page, tmp_path):
+    box = page.query_selector_all(".widget-text input")[1]  # BTC size
+    box.fill("-5")
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('.widget-output').innerText.includes('⚠')",
+                           timeout=60_000)  # fmt: skip
+    assert "⚠ btc_size must be > 0; got -5.0" in _output(page)
+    assert "Traceback" not in _output(page)
+    box.fill("5000")
+    box.press("Enter")
+    page.wait_for_selector(".widget-output img", timeout=60_000)
+    assert _table_rows(_output(page)) == _table_rows(view(**DEFAULTS)) != []
+    page.screenshot(path=str(tmp_path / "calculator-after-bad-value.png"), full_page=True)
