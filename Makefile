@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint notebooks student lab app bench clean
+.PHONY: test lint notebooks student site lab app bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-# Unit, property and brute-force tests, doctests, and strict nbval on every lesson.
+# Unit, property and brute-force tests, doctests, strict nbval on every lesson, browser tests.
+# The static site is built first when npm is available (its offline browser test needs it).
 test: $(STAMP) lint
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory site; \
+	else echo "npm not found: the static site is not built and its browser test will be skipped."; fi
 	$(BIN)/python -m pytest $(NBVAL) tests margin_lib notebooks
 
 # Re-execute every lesson in place (outputs and widget state stored), after changing one.
@@ -35,6 +38,14 @@ lint: $(STAMP)
 # Student copies of the lessons (solutions removed, self-checks kept) in student/.
 student: $(STAMP)
 	$(BIN)/python -m margin_lib.classroom notebooks student
+
+# The course as static HTML in site/ (widgets and plots render with no network at all); the
+# widget renderer and require.js come from the npm registry at build time.
+SITE_JS := build/site-js
+site: $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { echo "make site needs npm (Node.js)"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(SITE_JS) @jupyter-widgets/html-manager@1 requirejs@2
+	$(BIN)/python -m margin_lib.site --js $(SITE_JS)/node_modules --out site
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1; open the URL it prints below (Ctrl-C to stop)."
@@ -52,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache site build

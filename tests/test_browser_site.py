@@ -1,0 +1,87 @@
+"""The static site (make site) in a real browser with the network blocked: every page renders its
+widgets and plots, and no request leaves the machine. Skipped, with the reason shown, where the
+site has not been built (no npm) or Chromium / Playwright is missing."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "site"
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Chromium is not installed; site browser tests skipped", allow_module_level=True)
+if not (SITE / "index.html").exists():
+    pytest.skip(
+        "site/ is not built (make site needs npm); site browser tests skipped", allow_module_level=True
+    )
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page()
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(url.rsplit("/", 1)[0]) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:  # the network is blocked: record and refuse anything else
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return page, outside
+
+
+def test_index_lists_every_lesson_in_order(browser, base_url):
+    page, outside = _open(browser, base_url)
+    page.goto(base_url + "index.html")
+    links = [a.get_attribute("href") for a in page.query_selector_all("ol li a")]
+    assert links == [f"{p.stem}.html" for p in LESSONS]
+    assert "not trading advice" in page.inner_text("body")
+    assert outside == []
+    page.close()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_each_page_renders_widgets_and_plots_offline(browser, base_url, lesson):
+    page, outside = _open(browser, base_url)
+    page.goto(base_url + f"{lesson.stem}.html")
+    page.wait_for_selector(".widget-output", timeout=60_000)
+    assert page.query_selector_all(".jupyter-widgets"), "widgets did not render"
+    assert len(page.query_selector_all("img")) >= 2, "plots missing"
+    assert page.inner_text(".widget-output").strip(), "the widget's stored output is empty"
+    assert outside == [], f"requests left the machine: {outside}"
+    page.close()
