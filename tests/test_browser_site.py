@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip("Chromium is not installed; site browser tests skipped", allow_module_level=True)
+playwright = require_browser("the site's browser tests")
 if not (SITE / "index.html").exists():
     pytest.skip(
         "site/ is not built (make site needs npm); site browser tests skipped", allow_module_level=True
