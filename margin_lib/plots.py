@@ -31,6 +31,7 @@ __all__ = [
     "new_figure",
     "mark_price_line",
     "plot_margin_balance",
+    "stable_limits",
 ]
 
 #: Okabe–Ito colours by role.
@@ -107,6 +108,33 @@ def mark_price_line(
         color=color,
         annotation_clip=True,  # no label outside the axes when the line is off-range
     )
+
+
+def stable_limits(low: float, high: float, *, parts: int = 5) -> tuple[float, float]:
+    """Axis limits covering ``[low, high]``, rounded outward to a round step (1, 2, 2.5 or 5
+    times a power of ten, about a ``parts``-th of the span).
+
+    Small changes of the data keep the same limits, so a widget's frame stays put and
+    :class:`~margin_lib.rendering.FigureRenderer` can redraw only what moved; the axis jumps
+    only when the data crosses a step.
+
+    >>> stable_limits(912.0, 1_087.0)
+    (900.0, 1100.0)
+    >>> stable_limits(905.0, 1_093.0)
+    (900.0, 1100.0)
+    >>> stable_limits(-3.2, 41.0)
+    (-10.0, 50.0)
+    """
+    if not (math.isfinite(low) and math.isfinite(high)) or high < low:
+        raise ValueError(f"stable_limits needs finite low <= high; got low={low}, high={high}")
+    span = high - low or abs(high) or 1.0
+    raw = span / parts
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    lo, hi = math.floor(low / step) * step, math.ceil(high / step) * step
+    if hi == lo:
+        lo, hi = lo - step, hi + step
+    return float(lo), float(hi)
 
 
 def _usdt_tick(x: float, _pos: object = None) -> str:
