@@ -129,7 +129,7 @@ class FigureRenderer:
         if self._signature is not None and size == self._size and len(fig.axes) == len(self._positions):
             engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
-            for ax, position in zip(fig.axes, self._positions):
+            for ax, position in zip(fig.axes, self._positions, strict=True):
                 ax.set_position(position)
             if frame_signature(fig) == self._signature:
                 self.hits += 1

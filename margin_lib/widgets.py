@@ -18,10 +18,9 @@ message in the output area, and the previous controls stay usable.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import base64
 
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
