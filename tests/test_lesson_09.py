@@ -102,9 +102,30 @@ def test_bad_widget_input(values, message):
 
 def test_view_lists_both_modes():
     text = lesson.view(10, "cross", 3.5, -12)
-    assert "2,000 simulated paths; chosen mode: cross" in text
+    assert "1,000 simulated paths in hourly steps; chosen mode: cross" in text
     rows = [r.split("|")[0].strip() for r in text.splitlines()[3:]]
     assert rows == ["isolated", "cross"]
+
+
+def test_widget_market_reuses_its_random_numbers_and_reads_the_plot_curves():
+    """Moving the volatility changes the market, not the luck: the widget's paths at two
+    volatilities come from the same draws (the log returns scale exactly), and the view's
+    numbers for a plotted leverage are the plot's."""
+    low = lesson._widget_paths(lesson._market(2.0, -12))["BTCUSDT"]
+    high = lesson._widget_paths(lesson._market(4.0, -12))["BTCUSDT"]
+    assert low.shape == (lesson.WIDGET_PATHS, 7 * lesson.WIDGET_STEPS_PER_DAY)
+    no_crash = lesson.SimParams(crash_per_day=0.0)
+    a = lesson.simulate(no_crash, 50, steps_per_day=24)["BTCUSDT"]
+    b = lesson.simulate(lesson.SimParams(btc_daily_vol=0.07, crash_per_day=0.0), 50, steps_per_day=24)[
+        "BTCUSDT"
+    ]
+    assert np.allclose(np.diff(np.log(b)), 2 * np.diff(np.log(a)))
+    assert not np.allclose(low, high)
+    params = lesson._market(3.5, -12)
+    curves = lesson._widget_curves(params)
+    direct = lesson.stress(20, "cross", lesson._widget_paths(params))
+    assert curves["cross"][lesson.LEVERAGES.index(20)] == direct
+    assert f"{direct.liquidated_week:.1%}".replace("%", " %") in lesson.view(20, "cross", 3.5, -12)
 
 
 def test_exercises():

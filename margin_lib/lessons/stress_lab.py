@@ -89,14 +89,42 @@ HISTORICAL_MOVES = (
 )
 
 
+#: The widget's market: fewer paths in hourly steps, so a slider change re-runs in milliseconds.
+WIDGET_PATHS = 1_000
+WIDGET_STEPS_PER_DAY = 24
+
+
+def _draw(n: int, steps: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The random numbers behind a simulation (independent of the market's parameters):
+    two normals for the returns, a uniform for crash days, a normal for crash sizes."""
+    rng = np.random.default_rng(seed)
+    draws = (
+        rng.standard_normal((n, steps)),
+        rng.standard_normal((n, steps)),
+        rng.random((n, steps)),
+        rng.standard_normal((n, steps)),
+    )
+    for a in draws:
+        a.setflags(write=False)
+    return draws
+
+
+_draw_small = lru_cache(maxsize=2)(_draw)
+
+
 @lru_cache(maxsize=4)
 def simulate(
-    params: SimParams = SimParams(), n_paths: int = 10_000, seed: int = 2026
+    params: SimParams = SimParams(),
+    n_paths: int = 10_000,
+    seed: int = 2026,
+    steps_per_day: int = STEPS_PER_DAY,
 ) -> dict[str, np.ndarray]:
-    """Seeded simulated mark-price paths for BTC and ETH, shape ``(n_paths, 7 × 96)``.
+    """Seeded simulated mark-price paths for BTC and ETH, shape ``(n_paths, 7 × steps_per_day)``
+    (15-minute steps by default).
 
-    Correlated Gaussian log returns in 15-minute steps plus common crash jumps. The arrays are
-    read-only (results are cached).
+    Correlated Gaussian log returns plus common crash jumps. The same seed gives the same random
+    numbers whatever the parameters, so changing a parameter changes the market, not the luck.
+    The arrays are read-only (results are cached).
 
     >>> paths = simulate(n_paths=4)
     >>> paths["BTCUSDT"].shape
@@ -104,15 +132,15 @@ def simulate(
     """
     p = params.checked()
     n = int(v.number("n_paths", n_paths, low=1, high=200_000))
-    steps = STEPS_PER_DAY * DAYS
-    rng = np.random.default_rng(seed)
-    z1 = rng.standard_normal((n, steps))
-    z2 = rng.standard_normal((n, steps))
-    scale = 1 / np.sqrt(STEPS_PER_DAY)
+    per_day = int(v.number("steps_per_day", steps_per_day, low=1, high=1_440))
+    steps = per_day * DAYS
+    # the widget's small draws are kept, so moving a slider only redoes the arithmetic below
+    z1, z2, u, zc = (_draw_small if n * steps <= 1_000_000 else _draw)(n, steps, seed)
+    scale = 1 / np.sqrt(per_day)
     r_btc = p.btc_daily_vol * scale * z1
     r_eth = p.eth_daily_vol * scale * (p.correlation * z1 + np.sqrt(1 - p.correlation**2) * z2)
-    crash = rng.random((n, steps)) < p.crash_per_day / STEPS_PER_DAY
-    size = np.clip(p.crash_size + p.crash_spread * rng.standard_normal((n, steps)), -0.95, 3.0)
+    crash = u < p.crash_per_day / per_day
+    size = np.clip(p.crash_size + p.crash_spread * zc, -0.95, 3.0)
     jump = np.where(crash, np.log1p(size), 0.0)
     out = {}
     for sym, r in ((BTC, r_btc), (ETH, r_eth)):
@@ -136,6 +164,12 @@ def build_account(leverage: float, mode: str) -> Account:
     return acct
 
 
+@lru_cache(maxsize=32)
+def _lab_account(leverage: float, mode: str) -> Account:
+    """:func:`build_account`, kept for :func:`stress` (a replay does not change the account)."""
+    return build_account(leverage, mode)
+
+
 @dataclass(frozen=True)
 class Stress:
     """One configuration's outcome on all paths (probabilities as fractions, money in USDT)."""
@@ -150,9 +184,10 @@ class Stress:
 
 
 def stress(leverage: float, mode: str, paths: dict[str, np.ndarray]) -> Stress:
-    """Replay ``paths`` through the lab's account at ``leverage`` in ``mode``."""
-    acct = build_account(leverage, mode)
-    r = acct.replay(paths)
+    """Replay ``paths`` (a week each, as from :func:`simulate`) through the lab's account at
+    ``leverage`` in ``mode``."""
+    per_day = paths[BTC].shape[1] // DAYS
+    r = _lab_account(float(leverage), mode).replay(paths)
     first = np.min(
         np.stack([np.where(s >= 0, s, np.iinfo(np.int64).max) for s in r.liquidation_step.values()]), 0
     )
@@ -161,7 +196,7 @@ def stress(leverage: float, mode: str, paths: dict[str, np.ndarray]) -> Stress:
     return Stress(
         leverage=float(leverage),
         mode=mode,
-        liquidated_day=float(np.mean(hit & (first < STEPS_PER_DAY))),
+        liquidated_day=float(np.mean(hit & (first < per_day))),
         liquidated_week=float(np.mean(hit)),
         expected_loss=float(np.mean(np.maximum(loss, 0.0))),
         worst_loss=float(np.max(loss)),
@@ -240,23 +275,48 @@ def kline_demo(leverage: float = 10, mode: str = "cross") -> str:
             f"worst day {usdt(-r.pnl.min() if r.pnl.min() < 0 else 0.0)} lost")  # fmt: skip
 
 
+def _market(daily_vol: float, crash_size: float) -> SimParams:
+    """The widget's market from its controls (per cent): ETH's volatility is 9/7 of BTC's."""
+    vol = float(v.number("daily_vol", daily_vol, low=0.0, high=50.0)) / 100
+    crash = float(v.number("crash_size", crash_size, low=-90.0, high=0.0)) / 100
+    return SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, crash_size=crash)
+
+
+def _widget_paths(params: SimParams) -> dict[str, np.ndarray]:
+    return simulate(params, WIDGET_PATHS, steps_per_day=WIDGET_STEPS_PER_DAY)
+
+
+@lru_cache(maxsize=8)
+def _widget_curves(params: SimParams) -> dict[str, tuple[Stress, ...]]:
+    """Every leverage of :data:`LEVERAGES` in both modes on the widget's market (the plot's
+    curves; the view reads the chosen leverage from them when it is one of these)."""
+    paths = _widget_paths(params)
+    return {m: tuple(stress(lev, m, paths) for lev in LEVERAGES) for m in MODES}
+
+
+def _widget_stress(leverage: float, mode: str, params: SimParams) -> Stress:
+    curves = _widget_curves(params)
+    if float(leverage) in LEVERAGES:
+        return curves[mode][LEVERAGES.index(float(leverage))]
+    return stress(leverage, mode, _widget_paths(params))
+
+
 def view(leverage: float, mode: str, daily_vol: float, crash_size: float) -> str:
-    """What the widget prints: the chosen leverage and mode on 2,000 paths of the chosen market.
+    """What the widget prints: the chosen leverage in both modes on the widget's market
+    (:data:`WIDGET_PATHS` paths of a week in hourly steps).
 
     ``daily_vol`` and ``crash_size`` are in per cent (BTC's daily volatility; ETH's is 9/7 of it).
     """
     mode = v.choice("mode", mode, MODES)
-    vol = float(v.number("daily_vol", daily_vol, low=0.0, high=50.0)) / 100
-    crash = float(v.number("crash_size", crash_size, low=-90.0, high=0.0)) / 100
-    params = SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, crash_size=crash)
-    paths = simulate(params, 2_000)
+    params = _market(daily_vol, crash_size)
     rows = []
     for m in MODES:
-        s = stress(leverage, m, paths)
+        s = _widget_stress(leverage, m, params)
         rows.append([m, pct(s.liquidated_day, 1), pct(s.liquidated_week, 1), usdt(s.expected_loss),
                      usdt(s.worst_loss)])  # fmt: skip
-    head = (f"{float(leverage):g}x, BTC daily volatility {pct(vol, 1)}, crash days move {pct(crash, 0)} "
-            f"(2,000 simulated paths; chosen mode: {mode})")  # fmt: skip
+    head = (f"{float(leverage):g}x, BTC daily volatility {pct(params.btc_daily_vol, 1)}, crash days move "
+            f"{pct(params.crash_size, 0)} ({WIDGET_PATHS:,} simulated paths in hourly steps; "
+            f"chosen mode: {mode})")  # fmt: skip
     headers = ["mode", "liquidated in a day", "in a week", "average loss", "worst loss"]
     return head + "\n" + table(rows, headers, align="l")
 
@@ -265,31 +325,36 @@ def plot(
     leverage: float = 10, mode: str = "cross", daily_vol: float = 3.5, crash_size: float = -12.0
 ) -> Figure:
     """Left: share of paths liquidated within a week by leverage, both modes. Right: worst loss by
-    leverage, both modes, with the wallet as a labelled line."""
+    leverage, both modes, with the wallet as a labelled line. Fixed axes (0-100 %, 0-1,100 USDT)
+    so the curves can be compared as the market changes."""
     mode = v.choice("mode", mode, MODES)
-    vol = float(v.number("daily_vol", daily_vol, low=0.0, high=50.0)) / 100
-    crash = float(v.number("crash_size", crash_size, low=-90.0, high=0.0)) / 100
-    params = SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, crash_size=crash)
-    paths = simulate(params, 2_000)
+    curves = _widget_curves(_market(daily_vol, crash_size))
     fig, (left, right) = new_figure(2, figsize=(10.0, 4.2))
+    # the leverages sit evenly spaced, as on a log scale (2, 5, 10, 20, 50 is roughly geometric)
+    x = np.arange(len(LEVERAGES), dtype=float)
     styles = {"isolated": ("-", "o", COLORS["balance"]), "cross": ("--", "s", COLORS["other"])}
     for m in MODES:
-        res = [stress(lev, m, paths) for lev in LEVERAGES]
+        res = curves[m]
         ls, mk, color = styles[m]
-        left.plot(LEVERAGES, [r.liquidated_week * 100 for r in res], linestyle=ls, marker=mk, color=color,
+        left.plot(x, [r.liquidated_week * 100 for r in res], linestyle=ls, marker=mk, color=color,
                   label=m + (" (chosen)" if m == mode else ""))  # fmt: skip
-        right.plot(LEVERAGES, [r.worst_loss for r in res], linestyle=ls, marker=mk, color=color, label=m)
-    left.axvline(float(leverage), color=COLORS["grey"], linestyle=":")
+        right.plot(x, [r.worst_loss for r in res], linestyle=ls, marker=mk, color=color, label=m)
+    logs = np.log(LEVERAGES)
+    lev = np.log(float(leverage))
+    # below 2x, extend the first gap's spacing so 1x sits left of 2x
+    chosen = float(np.interp(lev, logs, x)) if lev >= logs[0] else (lev - logs[0]) / (logs[1] - logs[0])
+    left.axvline(chosen, color=COLORS["grey"], linestyle=":")
     right.axhline(WALLET, color=COLORS["liquidation"], linestyle="--", linewidth=1)
-    right.annotate("the whole wallet", xy=(LEVERAGES[0], WALLET), xytext=(0, 4), textcoords="offset points",
+    right.annotate("the whole wallet", xy=(0, WALLET), xytext=(0, 4), textcoords="offset points",
                    fontsize=8.5)  # fmt: skip
     for ax in (left, right):
-        ax.set_xscale("log")
-        ax.set_xticks(LEVERAGES, [f"{lev}x" for lev in LEVERAGES])
-        ax.minorticks_off()
-        ax.set_xlabel("leverage (x, log scale)")
+        ax.set_xticks(x, [f"{lev}x" for lev in LEVERAGES])
+        ax.set_xlim(-0.8, len(LEVERAGES) - 0.7)
+        ax.set_xlabel("leverage (x, log spacing)")
     left.legend(loc="upper left")
     right.legend(loc="center right")
+    left.set_ylim(0, 100)
+    right.set_ylim(0, 1.1 * WALLET)
     left.set_ylabel("paths liquidated within a week (%)")
     right.set_ylabel("worst loss on any path (USDT)")
     left.set_title("Cross is liquidated less often ...")

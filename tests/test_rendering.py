@@ -1,0 +1,133 @@
+"""FigureRenderer: the fast redraw shows the same picture as drawing the figure in full."""
+
+from __future__ import annotations
+
+import importlib
+import io
+
+import ipywidgets as ipw
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+import margin_lib.widgets as widgets_module
+from margin_lib.rendering import FigureRenderer, frame_signature, png_bytes
+
+MODULES = [
+    "margin_lib.lessons.initial_margin",
+    "margin_lib.lessons.maintenance_margin",
+    "margin_lib.lessons.isolated_margin",
+    "margin_lib.lessons.cross_margin",
+    "margin_lib.lessons.comparison",
+    "margin_lib.lessons.liquidation_price",
+    "margin_lib.lessons.fees_and_funding",
+    "margin_lib.lessons.hedge_mode",
+    "margin_lib.lessons.stress_lab",
+    "margin_lib.app",
+]
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _full_render(fig) -> np.ndarray:
+    """The figure drawn the ordinary way (layout engine, then everything in z-order)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return _pixels(buf.getvalue())
+
+
+def _assert_same_picture(fast: np.ndarray, full: np.ndarray) -> None:
+    assert fast.shape == full.shape
+    differs = np.abs(fast - full).sum(axis=2) > 60
+    # only where content crosses an axes spine can the two differ (content is drawn on top)
+    assert differs.mean() < 0.002, f"{differs.sum()} pixels differ"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_fast_redraw_matches_a_full_draw_for_every_slider(module):
+    mod = importlib.import_module(module)
+    build = getattr(mod, "widget", None) or mod.dashboard
+    original_build = widgets_module.build_widget
+    calls = {}
+
+    def fake_build(controls, view, plot, **kwargs):  # keep the widget's controls and plot
+        calls["controls"], calls["plot"] = controls, plot
+        return ipw.VBox(list(controls.values()))
+
+    mod.build_widget = fake_build
+    try:
+        build()
+    finally:
+        mod.build_widget = original_build
+    controls, plot = calls["controls"], calls["plot"]
+    values = {name: w.value for name, w in controls.items()}
+    sliders = [n for n, w in controls.items() if isinstance(w, (ipw.IntSlider, ipw.FloatSlider))]
+    assert sliders, "every widget has at least one slider"
+    renderer = FigureRenderer()
+    fig = plot(**values)
+    first = renderer.render(fig)
+    _assert_same_picture(_pixels(first), _full_render(fig))
+    plt.close(fig)
+    for name in sliders:
+        w = controls[name]
+        step = w.step if w.value + w.step <= w.max else -w.step
+        changed = {**values, name: w.value + step}
+        fig = plot(**changed)
+        fast = renderer.render(fig)
+        _assert_same_picture(_pixels(fast), _full_render(fig))
+        plt.close(fig)
+    assert renderer.hits + renderer.misses == 1 + len(sliders)
+
+
+def test_a_changed_frame_is_drawn_in_full_and_a_moved_line_fast():
+    renderer = FigureRenderer()
+    fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    (line,) = ax.plot([0, 1], [0, 1])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("one")
+    renderer.render(fig)
+    line.set_ydata([1, 0])
+    fast = renderer.render(fig)
+    assert (renderer.hits, renderer.misses) == (1, 1)
+    _assert_same_picture(_pixels(fast), _full_render(fig))
+    ax.set_title("two")
+    renderer.render(fig)
+    ax.set_ylim(0, 2)
+    slow = renderer.render(fig)
+    assert (renderer.hits, renderer.misses) == (1, 3)
+    _assert_same_picture(_pixels(slow), _full_render(fig))
+    plt.close(fig)
+
+
+def test_frame_signature_sees_limits_ticks_labels_and_titles():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_xlim(0, 1)
+    base = frame_signature(fig)
+    for change in (
+        lambda: ax.set_xlim(0, 2),
+        lambda: ax.set_ylabel("USDT"),
+        lambda: ax.set_title("a title"),
+        lambda: ax.set_xticks([0, 0.5, 1], ["a", "b", "c"]),
+        lambda: ax.set_yscale("log"),
+    ):
+        change()
+        now = frame_signature(fig)
+        assert now != base
+        base = now
+    ax.set_ylim(0.1, 1)
+    base = frame_signature(fig)
+    ax.plot([0, 1], [0.5, 0.6])  # content only, limits are fixed
+    ax.text(0.5, 0.5, "content")
+    assert frame_signature(fig) == base
+    plt.close(fig)
+
+
+def test_png_bytes_round_trips_exactly():
+    rgb = np.random.default_rng(1).integers(0, 256, size=(17, 23, 3), dtype=np.uint8)
+    assert (np.asarray(Image.open(io.BytesIO(png_bytes(rgb)))) == rgb).all()
+    with pytest.raises(ValueError, match=r"\(height, width, 3\).*\(4, 4\)"):
+        png_bytes(np.zeros((4, 4), dtype=np.uint8))
