@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from .. import _validate as v
 from ..account import Account
@@ -26,7 +27,7 @@ from ..examples import ILLUSTRATIVE_PRICES
 from ..exercises import Exercise
 from ..format import pct, table, usdt
 from ..klines import KLINE_COLUMNS, Klines, load_klines
-from ..plots import COLORS, new_figure
+from ..plots import COLORS, mark_price_line, new_figure
 from ..widgets import build_widget, choice_buttons, leverage_slider, move_slider
 
 __all__ = [
@@ -343,16 +344,18 @@ def plot(
     lev = np.log(float(leverage))
     # below 2x, extend the first gap's spacing so 1x sits left of 2x
     chosen = float(np.interp(lev, logs, x)) if lev >= logs[0] else (lev - logs[0]) / (logs[1] - logs[0])
-    left.axvline(chosen, color=COLORS["grey"], linestyle=":")
+    mark_price_line(left, chosen, f"chosen {float(leverage):g}x", kind="grey", y_text=0.6)
     right.axhline(WALLET, color=COLORS["liquidation"], linestyle="--", linewidth=1)
     right.annotate("the whole wallet", xy=(0, WALLET), xytext=(0, 4), textcoords="offset points",
                    fontsize=8.5)  # fmt: skip
     for ax in (left, right):
-        ax.set_xticks(x, [f"{lev}x" for lev in LEVERAGES])
+        # a fixed locator and formatter rather than set_xticks: no tick objects are made until a
+        # draw needs them, which a fast redraw does not
+        ax.xaxis.set_major_locator(FixedLocator(x))
+        ax.xaxis.set_major_formatter(FixedFormatter([f"{lev}x" for lev in LEVERAGES]))
         ax.set_xlim(-0.8, len(LEVERAGES) - 0.7)
         ax.set_xlabel("leverage (x, log spacing)")
-    left.legend(loc="upper left")
-    right.legend(loc="center right")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     left.set_ylim(0, 100)
     right.set_ylim(0, 1.1 * WALLET)
     left.set_ylabel("paths liquidated within a week (%)")
