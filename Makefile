@@ -61,6 +61,8 @@ app: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	@if [ -x /usr/bin/chromium ]; then $(BIN)/python benchmarks/bench_widgets.py --browser; \
+	else echo "(no /usr/bin/chromium: widget timings in the kernel only)"; $(BIN)/python benchmarks/bench_widgets.py; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache site build

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
@@ -131,3 +134,21 @@ def test_png_bytes_round_trips_exactly():
     assert (np.asarray(Image.open(io.BytesIO(png_bytes(rgb)))) == rgb).all()
     with pytest.raises(ValueError, match=r"\(height, width, 3\).*\(4, 4\)"):
         png_bytes(np.zeros((4, 4), dtype=np.uint8))
+
+
+def test_widget_benchmark_script_runs():
+    """The responsiveness benchmark keeps working (one widget, two changes per control)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_widgets.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--only", "initial_margin", "--repeats", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=script.parents[1],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any("leverage (x)" in line and "IntSlider" in line and " ms " in line for line in lines), (
+        done.stdout
+    )
+    assert "slowest slider" in done.stdout
