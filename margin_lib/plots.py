@@ -32,6 +32,7 @@ __all__ = [
     "mark_price_line",
     "plot_margin_balance",
     "stable_limits",
+    "steady_axes",
 ]
 
 #: Okabe–Ito colours by role.
@@ -135,6 +136,25 @@ def stable_limits(low: float, high: float, *, parts: int = 5) -> tuple[float, fl
     if hi == lo:
         lo, hi = lo - step, hi + step
     return float(lo), float(hi)
+
+
+def steady_axes(fig: Figure, *, parts: int = 5) -> Figure:
+    """Round every *autoscaled* linear axis of ``fig`` outward with :func:`stable_limits`, so a
+    small change of the data keeps the same frame (limits set explicitly are left alone).
+
+    >>> fig, ax = new_figure()
+    >>> _ = ax.plot([0, 1], [912, 1_087])
+    >>> _ = ax.set_xlim(0, 1)
+    >>> [float(v) for v in steady_axes(fig).axes[0].get_ylim() + ax.get_xlim()]
+    [900.0, 1100.0, 0.0, 1.0]
+    >>> plt.close(fig)
+    """
+    for ax in fig.axes:
+        if ax.get_autoscalex_on() and ax.get_xscale() == "linear":
+            ax.set_xlim(*stable_limits(*sorted(ax.get_xlim()), parts=parts))
+        if ax.get_autoscaley_on() and ax.get_yscale() == "linear":
+            ax.set_ylim(*stable_limits(*sorted(ax.get_ylim()), parts=parts))
+    return fig
 
 
 def _usdt_tick(x: float, _pos: object = None) -> str:

@@ -3,17 +3,17 @@
 A lesson's plot function builds a whole new ``Figure`` for every control change; drawing one
 from scratch costs ~100–150 ms here (the layout engine, creating and drawing every tick and
 label). Most control changes, though, leave the *frame* of the picture unchanged — the axes'
-limits, ticks, tick labels, axis labels and titles — and only move the curves, markers,
-labels and legend inside it. :class:`FigureRenderer` exploits that, the classic matplotlib
+limits, ticks, tick labels and axis labels — and only move the curves, markers, labels,
+legends and titles. :class:`FigureRenderer` exploits that, the classic matplotlib
 *blitting* technique made automatic:
 
 * the first figure is laid out (its layout engine, e.g. constrained layout, runs once), its
   frame alone is drawn and kept as a background image, and its content is drawn on top;
 * each later figure gets the same axes positions, and its frame *signature* (figure size,
-  limits, tick locations and labels, axis labels, titles, outside legends) is compared with
-  the kept one. Equal: the background is restored and only the content is drawn (a *hit*,
-  ~20–35 ms). Different: it is laid out and drawn in full, and becomes the new background (a
-  *miss*, as slow as before).
+  limits, tick locations and labels, axis labels, the number of lines of titles, outside
+  legends) is compared with the kept one. Equal: the background is restored and only the
+  content, titles included, is drawn (a *hit*, ~20–35 ms). Different: it is laid out and drawn
+  in full, and becomes the new background (a *miss*, as slow as before).
 
 The picture is the same either way (a test compares the two pixel by pixel): the only
 difference is that content is always drawn above the axes' own lines, so a curve passes over
@@ -34,6 +34,7 @@ shows.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from typing import Any
@@ -46,6 +47,70 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 
 __all__ = ["FigureRenderer", "frame_signature", "png_bytes"]
+
+try:  # matplotlib >= 3.11 lays text out glyph by glyph in Python; older versions draw it whole
+    from matplotlib.backends.backend_agg import RenderMode, get_hinting_flag
+    from matplotlib.ft2font import FT2Font
+
+    _GLYPH_API = hasattr(FT2Font, "_layout") and hasattr(FT2Font, "_render_glyph")
+except ImportError:  # pragma: no cover - depends on the matplotlib version
+    _GLYPH_API = False
+
+
+class _TextCachingRenderer(RendererAgg):
+    """An Agg renderer that keeps the glyph bitmaps of each text it drew at a given place.
+
+    Most texts of a widget's figure (legend entries, titles, labels that do not move) are the
+    same string at the same spot after every change; laying them out and rasterising their
+    glyphs again is the largest part of a fast redraw. The bitmaps do not depend on the colour
+    (that comes from ``gc`` when they are drawn), so a cached text is drawn exactly as before.
+    """
+
+    _LIMIT = 4_000
+
+    def __init__(self, width: int, height: int, dpi: float) -> None:
+        super().__init__(width, height, dpi)
+        self._glyphs: dict[tuple[Any, ...], list[tuple[np.ndarray, int, int]]] = {}
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001
+        if (
+            ismath
+            or not _GLYPH_API
+            or not gc.get_antialiased()
+            or mtext is not None
+            and (mtext.get_fontfeatures() is not None or mtext.get_language() is not None)
+        ):
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        key = (s, hash(prop), float(angle), float(x), float(y), get_hinting_flag())
+        glyphs = self._glyphs.get(key)
+        if glyphs is None:
+            glyphs = self._rasterise(x, y, s, prop, angle)
+            if len(self._glyphs) >= self._LIMIT:
+                self._glyphs.clear()
+            self._glyphs[key] = glyphs
+        for buffer, left, top in glyphs:
+            self._renderer.draw_text_image(buffer, left, top, 0, gc)
+
+    def _rasterise(self, x, y, s, prop, angle) -> list[tuple[np.ndarray, int, int]]:  # noqa: ANN001
+        """What RendererAgg.draw_text (matplotlib 3.11) draws, glyph by glyph, kept."""
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+        size = prop.get_size_in_points()
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        rotation = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        out = []
+        for item in font._layout(s, flags=flags):
+            glyph_font, dx, dy = item.ft_object, item.x, item.y
+            glyph_font.set_size(size, self.dpi)
+            origin = [
+                round(0x40 * (x + dx * cos - dy * sin)),
+                round(0x40 * (self.height - y + dx * sin + dy * cos)),  # FreeType's y is upwards
+            ]
+            glyph_font._set_transform(rotation, origin)
+            bitmap = glyph_font._render_glyph(item.glyph_index, flags, RenderMode.NORMAL)
+            buffer = np.array(bitmap.buffer, copy=True)
+            out.append((buffer, bitmap.left, int(self.height) - bitmap.top + buffer.shape[0]))
+        return out
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -78,18 +143,25 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     )
 
 
+def _titles(ax: Axes) -> list[Artist]:
+    return [ax.title, ax._left_title, ax._right_title]
+
+
 def _frame_artists(ax: Axes) -> set[Artist]:
-    """What belongs to an axes' frame: its background, spines, axes (ticks, labels) and titles."""
-    return {ax.patch, *ax.spines.values(), ax.xaxis, ax.yaxis, ax.title, ax._left_title, ax._right_title}
+    """What belongs to an axes' frame: its background, spines and axes (ticks, tick labels,
+    axis labels). Titles are drawn with the content, so a title may carry moving numbers (the
+    signature keeps only how many lines each has, which is what the layout depends on)."""
+    return {ax.patch, *ax.spines.values(), ax.xaxis, ax.yaxis, *_titles(ax)}
 
 
 def _content(fig: Figure) -> list[Artist]:
-    """Everything else, in drawing order: each axes' content by z-order, then figure-level
-    legends and texts."""
+    """Everything else, in drawing order: each axes' titles and content by z-order, then
+    figure-level legends and texts (a suptitle among them)."""
     artists: list[Artist] = []
     for ax in fig.axes:
         frame = _frame_artists(ax)
         inside = [a for a in ax.get_children() if a not in frame and a.get_visible()]
+        artists.extend(t for t in _titles(ax) if t.get_visible() and t.get_text())
         artists.extend(sorted(inside, key=lambda a: a.get_zorder()))
     top = [*fig.lines, *fig.patches, *fig.artists, *fig.images, *fig.texts, *fig.legends]
     artists.extend(sorted((a for a in top if a.get_visible()), key=lambda a: a.get_zorder()))
@@ -115,10 +187,14 @@ def _axis_signature(axis: Axis) -> tuple[Any, ...]:
     )
 
 
+def _lines(text: str) -> int:
+    return text.count("\n") + 1 if text else 0
+
+
 def frame_signature(fig: Figure) -> tuple[Any, ...]:
     """What a figure's frame looks like, as a comparable tuple: size, dpi, and per axes its
-    position, limits, ticks with their labels, axis labels and titles; plus the shape of any
-    figure legend (which the layout makes room for)."""
+    position, limits, ticks with their labels, axis labels and the number of lines of each
+    title; plus the shape of any figure legend or suptitle (which the layout makes room for)."""
     parts: list[Any] = [tuple(fig.get_size_inches()), fig.dpi, len(fig.axes)]
     for ax in fig.axes:
         parts.append(
@@ -126,15 +202,15 @@ def frame_signature(fig: Figure) -> tuple[Any, ...]:
                 tuple(np.round(ax.get_position().bounds, 9)),
                 ax.get_xlim(),
                 ax.get_ylim(),
-                ax.get_title("center"),
-                ax.get_title("left"),
-                ax.get_title("right"),
+                tuple(_lines(ax.get_title(loc)) for loc in ("center", "left", "right")),
                 ax.axison,
                 _axis_signature(ax.xaxis),
                 _axis_signature(ax.yaxis),
             )
         )
     parts.append(tuple((len(leg.get_texts()), leg._ncols) for leg in fig.legends))
+    suptitle = fig._suptitle
+    parts.append(_lines(suptitle.get_text()) if suptitle is not None else 0)
     return tuple(parts)
 
 
@@ -148,10 +224,11 @@ class FigureRenderer:
     def __init__(self) -> None:
         self.hits = 0
         self.misses = 0
-        self._renderer: RendererAgg | None = None
+        self._renderer: _TextCachingRenderer | None = None
         self._background: Any = None
         self._signature: tuple[Any, ...] | None = None
         self._positions: list[Any] = []
+        self._title_positions: list[list[Any]] = []
         self._size: tuple[float, ...] = ()
 
     def render(self, fig: Figure) -> bytes:
@@ -177,7 +254,7 @@ class FigureRenderer:
     def _draw_in_full(self, fig: Figure) -> bytes:
         width, height = (int(round(v)) for v in fig.canvas.get_width_height())
         if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):
-            self._renderer = RendererAgg(width, height, fig.dpi)
+            self._renderer = _TextCachingRenderer(width, height, fig.dpi)
         engine = fig.get_layout_engine()
         if engine is not None:
             engine.execute(fig)
@@ -185,6 +262,9 @@ class FigureRenderer:
         self._positions = [ax.get_position() for ax in fig.axes]
         self._size = tuple(fig.get_size_inches())
         self._signature = frame_signature(fig)
+        for ax in fig.axes:
+            ax._update_title_position(self._renderer)  # what Axes.draw does first, titles shown
+        self._title_positions = [[t.get_position() for t in _titles(ax)] for ax in fig.axes]
         content = _content(fig)
         for artist in content:
             artist.set_visible(False)
@@ -200,6 +280,10 @@ class FigureRenderer:
     def _draw_content(self, fig: Figure) -> bytes:
         renderer = self._renderer
         assert renderer is not None
+        # titles sit where the full draw put them (that depends on the frame only)
+        for ax, positions in zip(fig.axes, self._title_positions, strict=True):
+            for title, position in zip(_titles(ax), positions, strict=True):
+                title.set_position(position)
         for artist in _content(fig):
             artist.draw(renderer)
         return png_bytes(np.asarray(renderer.buffer_rgba())[..., :3])

@@ -97,11 +97,15 @@ def test_a_changed_frame_is_drawn_in_full_and_a_moved_line_fast():
     fast = renderer.render(fig)
     assert (renderer.hits, renderer.misses) == (1, 1)
     _assert_same_picture(_pixels(fast), _full_render(fig))
-    ax.set_title("two")
+    ax.set_title("two")  # a title is content, only its number of lines is part of the frame
+    retitled = renderer.render(fig)
+    assert (renderer.hits, renderer.misses) == (2, 1)
+    _assert_same_picture(_pixels(retitled), _full_render(fig))
+    ax.set_title("two\nlines")
     renderer.render(fig)
     ax.set_ylim(0, 2)
     slow = renderer.render(fig)
-    assert (renderer.hits, renderer.misses) == (1, 3)
+    assert (renderer.hits, renderer.misses) == (2, 3)
     _assert_same_picture(_pixels(slow), _full_render(fig))
     plt.close(fig)
 
