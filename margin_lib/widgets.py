@@ -5,7 +5,8 @@ controls' values that returns text (and, optionally, a *plot* function that retu
 ``Figure``). :func:`build_widget` wires them with ``interactive_output`` into an output area of
 fixed height, so the page does not jump. Each widget keeps a
 :class:`~margin_lib.rendering.FigureRenderer`, which redraws only the parts of the figure that
-moved, so a change shows in a few tens of milliseconds. Bad input never shows a traceback: a
+moved, so a change shows in a few tens of milliseconds; to help it, autoscaled axes are rounded
+outward (:func:`~margin_lib.plots.steady_axes`), so a small change keeps the same frame. Bad input never shows a traceback: a
 :class:`~margin_lib.errors.MarginError` raised by the view or the plot becomes a one-line
 message in the output area, and the previous controls stay usable.
 
@@ -28,6 +29,7 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from .errors import MarginError
+from .plots import steady_axes
 from .rendering import FigureRenderer
 
 __all__ = [
@@ -87,6 +89,7 @@ def build_widget(
             print(error_message(exc))
             return
         try:
+            steady_axes(fig)  # autoscaled limits rounded, so small changes keep the frame
             display(figure_bundle(fig, renderer), raw=True)
         finally:
             plt.close(fig)

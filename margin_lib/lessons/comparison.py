@@ -373,7 +373,9 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     ax.annotate(f"chosen BTC move {float(btc_move):+.1f} %", xy=(float(btc_move), 0.02),
                 xycoords=("data", "axes fraction"), rotation=90, fontsize=8, color=COLORS["grey"],
                 xytext=(3, 0), textcoords="offset points")  # fmt: skip
-    ax.set_xlabel(f"BTC price move (%), ETH at {float(eth_move):+.1f} %")
+    ax.text(0.01, 0.98, f"ETH at {float(eth_move):+.1f} %", transform=ax.transAxes, va="top", fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
+    ax.set_xlabel("BTC price move (%)")
     ax.set_ylabel("account equity after the move (USDT)")
     ax.set_title("Same trades: isolated caps each leg's loss, cross puts the whole pool at risk")
     ax.legend(loc="lower right")

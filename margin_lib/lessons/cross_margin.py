@@ -8,6 +8,8 @@ fees, as in the article.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -313,13 +315,22 @@ def _boundary_grid(btc: np.ndarray, eth: np.ndarray) -> np.ndarray:
     return mb - mm
 
 
+@lru_cache(maxsize=1)
+def _map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plot's grid of moves (%) and :func:`_boundary_grid` on it (fixed, so computed once)."""
+    b = np.linspace(-40, 20, 241)
+    e = np.linspace(-40, 40, 241)
+    grid = _boundary_grid(b[None, :], e[:, None])
+    for a in (b, e, grid):
+        a.setflags(write=False)
+    return b, e, grid
+
+
 def plot(btc_move: float, eth_move: float) -> Figure:
     """A map of BTC and ETH moves (%) for Case A: the liquidation boundary (dashed line, labelled),
     the liquidated region (hatched), the article's moves and the chosen moves marked."""
     moves = _moves(btc_move, eth_move)
-    b = np.linspace(-40, 20, 241)
-    e = np.linspace(-40, 40, 241)
-    grid = _boundary_grid(b[None, :], e[:, None])
+    b, e, grid = _map()
     fig, ax = new_figure(figsize=(8.0, 5.2))
     ax.contourf(b, e, grid, levels=[grid.min() - 1, 0], colors="none", hatches=["///"])
     line = ax.contour(b, e, grid, levels=[0], colors=[COLORS["liquidation"]], linewidths=2, linestyles="--")

@@ -33,7 +33,7 @@ from ..exercises import Exercise
 from ..format import pct, price, table, usdt
 from ..liquidation import bankruptcy_price, effective_wallet, liquidation_price
 from ..margin import maintenance_margin, unrealized_pnl
-from ..plots import COLORS, new_figure, plot_margin_balance
+from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -635,6 +635,7 @@ def plot(
     ends = [p for p in (lp, bp) if math.isfinite(p) and p > 0]
     low = min([0.9 * t.entry, *(0.97 * p for p in ends)])
     high = max([1.1 * t.entry, *(1.03 * p for p in ends)])
+    low, high = stable_limits(max(low, 0.01 * t.entry), high, parts=4)  # round: a steadier frame
     low = max(low, 0.01 * t.entry)
     where = "none" if math.isnan(lp) else price(lp, 0)
     return plot_margin_balance(

@@ -37,7 +37,7 @@ from ..margin import (
     margin_ratio,
     unrealized_pnl,
 )
-from ..plots import COLORS, new_figure, plot_margin_balance
+from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -475,15 +475,19 @@ def view(side: str, notional: float, leverage: float) -> str:
 
 
 def _price_range(move: float) -> tuple[float, float]:
+    """About 1.6 times the move on each side of the entry, rounded outward to round prices (so
+    the widget's frame stays put while the leverage changes a little)."""
     half = 0.5 if math.isnan(move) else max(1.6 * move, 0.01)
-    return ENTRY_PRICE * max(1 - half, 0.02), ENTRY_PRICE * (1 + half)
+    low, high = stable_limits(ENTRY_PRICE * max(1 - half, 0.02), ENTRY_PRICE * (1 + half), parts=4)
+    return max(low, ENTRY_PRICE * 0.01), high
 
 
-def plot(side: str, notional: float, leverage: float) -> Figure:
+def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> Figure:
     """Margin balance and maintenance margin (BTCUSDT tiers) against the mark price for a fresh
     isolated position: on the left the whole move from the entry, on the right a close-up of the
     point where the balance meets the maintenance line (the liquidation price, dashed) just
-    before the bankruptcy price (dotted). One panel when there is no liquidation price."""
+    before the bankruptcy price (dotted). One panel when there is no liquidation price or
+    ``close_up`` is false."""
     side = _side(side)
     check_size_and_leverage(notional, leverage)
     n, lev = float(notional), float(leverage)
@@ -492,7 +496,7 @@ def plot(side: str, notional: float, leverage: float) -> Figure:
     word = "fall" if side == "long" else "rise"
     head = f"{side.capitalize()} {n:,.0f} USDT of BTC at {lev:g}x"
     common = dict(brackets=_tiers(), symbol="BTC")
-    if math.isnan(move):
+    if math.isnan(move) or not close_up:
         fig, ax = new_figure()
         plot_margin_balance(
             side,
@@ -501,7 +505,9 @@ def plot(side: str, notional: float, leverage: float) -> Figure:
             wallet,
             price_range=_price_range(move),
             ax=ax,
-            title=f"{head}: the balance never meets the maintenance line",
+            title=f"{head}: the balance never meets the maintenance line"
+            if math.isnan(move)
+            else f"{head}: liquidated after a {pct(move, 2)} {word}, where the two lines meet",
             **common,
         )
         return fig
@@ -519,12 +525,13 @@ def plot(side: str, notional: float, leverage: float) -> Figure:
     lp = ENTRY_PRICE * (1 - _SIGN[side] * move)
     bp = ENTRY_PRICE - _SIGN[side] * wallet / q
     half = 2.5 * abs(lp - bp)
+    # coarse round limits: the close-up keeps its frame while the liquidation price moves a little
     plot_margin_balance(
         side,
         q,
         ENTRY_PRICE,
         wallet,
-        price_range=(lp - half, lp + half),
+        price_range=stable_limits(lp - half, lp + half, parts=1),
         ax=close,
         title="close-up: the balance meets the maintenance line",
         **common,
@@ -551,7 +558,15 @@ def widget():
         "notional": money_box(EXAMPLE.notional, "position size (USDT)"),
         "leverage": leverage_slider(EXAMPLE.leverage, max=_tiers().brackets[0].max_leverage),
     }
-    return build_widget(controls, view, plot, height="820px", title="Maintenance margin and liquidation")
+    return build_widget(
+        controls, view, widget_plot, height="820px", title="Maintenance margin and liquidation"
+    )
+
+
+def widget_plot(side: str, notional: float, leverage: float) -> Figure:
+    """The widget's figure: the whole move only (the close-up of :func:`plot` follows the
+    liquidation price, so its frame would change with every leverage step)."""
+    return plot(side, notional, leverage, close_up=False)
 
 
 # -- exercises -------------------------------------------------------------------------------
