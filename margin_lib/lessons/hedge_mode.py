@@ -31,7 +31,7 @@ from ..exercises import Exercise
 from ..format import pct, price, table, usdt
 from ..liquidation import hedge_liquidation_price
 from ..margin import unrealized_pnl
-from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance
+from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -426,7 +426,8 @@ def _price_range(points: list[float], entry: float) -> tuple[float, float, list[
     far = [x for x in points if not math.isnan(x) and x > 3 * entry]
     lo, hi = min(near), max(near)
     pad = max(hi - lo, 0.05 * entry) * 0.25
-    return max(lo - pad, 0.0), hi + pad, far
+    low, high = stable_limits(max(lo - pad, 0.0), hi + pad, parts=4)  # round: a steadier frame
+    return max(low, 0.0), high, far
 
 
 def plot(
