@@ -139,8 +139,9 @@ def stable_limits(low: float, high: float, *, parts: int = 5) -> tuple[float, fl
 
 
 def steady_axes(fig: Figure, *, parts: int = 5) -> Figure:
-    """Round every *autoscaled* linear axis of ``fig`` outward with :func:`stable_limits`, so a
-    small change of the data keeps the same frame (limits set explicitly are left alone).
+    """Round every *autoscaled* axis of ``fig`` outward — linear ones with :func:`stable_limits`,
+    logarithmic ones to whole decades — so a small change of the data keeps the same frame
+    (limits set explicitly are left alone).
 
     >>> fig, ax = new_figure()
     >>> _ = ax.plot([0, 1], [912, 1_087])
@@ -150,10 +151,17 @@ def steady_axes(fig: Figure, *, parts: int = 5) -> Figure:
     >>> plt.close(fig)
     """
     for ax in fig.axes:
-        if ax.get_autoscalex_on() and ax.get_xscale() == "linear":
-            ax.set_xlim(*stable_limits(*sorted(ax.get_xlim()), parts=parts))
-        if ax.get_autoscaley_on() and ax.get_yscale() == "linear":
-            ax.set_ylim(*stable_limits(*sorted(ax.get_ylim()), parts=parts))
+        for auto, scale, get, put in (
+            (ax.get_autoscalex_on, ax.get_xscale, ax.get_xlim, ax.set_xlim),
+            (ax.get_autoscaley_on, ax.get_yscale, ax.get_ylim, ax.set_ylim),
+        ):
+            if not auto():
+                continue
+            low, high = sorted(get())
+            if scale() == "linear":
+                put(*stable_limits(low, high, parts=parts))
+            elif scale() == "log" and low > 0:  # whole decades
+                put(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
     return fig
 
 

@@ -6,9 +6,11 @@ controls' values that returns text (and, optionally, a *plot* function that retu
 fixed height, so the page does not jump. Each widget keeps a
 :class:`~margin_lib.rendering.FigureRenderer`, which redraws only the parts of the figure that
 moved, so a change shows in a few tens of milliseconds; to help it, autoscaled axes are rounded
-outward (:func:`~margin_lib.plots.steady_axes`), so a small change keeps the same frame. Bad input never shows a traceback: a
-:class:`~margin_lib.errors.MarginError` raised by the view or the plot becomes a one-line
-message in the output area, and the previous controls stay usable.
+outward (:func:`~margin_lib.plots.steady_axes`), so a small change keeps the same frame.
+
+Bad input never shows a traceback: a :class:`~margin_lib.errors.MarginError` raised by the
+view or the plot becomes a one-line message in the output area, and the previous controls
+stay usable.
 
 >>> from margin_lib import initial_margin
 >>> safe_text(lambda leverage: f"margin {initial_margin(1_000, leverage):g}", leverage=10)
