@@ -30,7 +30,7 @@ test: $(STAMP) lint
 # Re-execute every lesson in place (outputs and widget state stored), after changing one.
 notebooks: $(STAMP)
 	$(BIN)/python -m jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb
+		--ExecutePreprocessor.timeout=120 notebooks/[0-9]*.ipynb notebooks/app/*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -48,6 +48,8 @@ def student_copy(notebook: dict[str, Any]) -> dict[str, Any]:
     for i, cell in enumerate(kept):
         new = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")}
         new["id"] = f"cell-{i}"
+        # run timestamps would make every re-execution of a lesson look like a change
+        new["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k != "execution"}
         if new["cell_type"] == "code":
             new["outputs"] = []
             new["execution_count"] = None
