@@ -426,7 +426,7 @@ def _price_range(points: list[float], entry: float) -> tuple[float, float, list[
     far = [x for x in points if not math.isnan(x) and x > 3 * entry]
     lo, hi = min(near), max(near)
     pad = max(hi - lo, 0.05 * entry) * 0.25
-    low, high = stable_limits(max(lo - pad, 0.0), hi + pad, parts=4)  # round: a steadier frame
+    low, high = stable_limits(max(lo - pad, 0.0), hi + pad, parts=2)  # coarse round: a steadier frame
     return max(low, 0.0), high, far
 
 

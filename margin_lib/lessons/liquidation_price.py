@@ -635,7 +635,9 @@ def plot(
     ends = [p for p in (lp, bp) if math.isfinite(p) and p > 0]
     low = min([0.9 * t.entry, *(0.97 * p for p in ends)])
     high = max([1.1 * t.entry, *(1.03 * p for p in ends)])
-    low, high = stable_limits(max(low, 0.01 * t.entry), high, parts=4)  # round: a steadier frame
+    # symmetric about the entry and rounded, so a small change or a flip of side keeps the frame
+    half = max(t.entry - low, high - t.entry)
+    low, high = stable_limits(max(t.entry - half, 0.01 * t.entry), t.entry + half, parts=4)
     low = max(low, 0.01 * t.entry)
     where = "none" if math.isnan(lp) else price(lp, 0)
     return plot_margin_balance(
