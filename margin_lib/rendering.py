@@ -13,7 +13,8 @@ legends and titles. :class:`FigureRenderer` exploits that, the classic matplotli
   limits, tick locations and labels, axis labels, the number of lines of titles, outside
   legends) is compared with the kept one. Equal: the background is restored and only the
   content, titles included, is drawn (a *hit*, ~20–35 ms). Different: it is laid out and drawn
-  in full, and becomes the new background (a *miss*, as slow as before).
+  in full, and becomes the new background (a *miss*, as slow as before). The last few frames
+  are kept, so a toggle between two pictures draws each frame only once.
 
 The picture is the same either way (a test compares the two pixel by pixel): the only
 difference is that content is always drawn above the axes' own lines, so a curve passes over
@@ -37,6 +38,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -214,37 +216,52 @@ def frame_signature(fig: Figure) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+@dataclass
+class _Frame:
+    """A frame drawn once: its signature, the axes and title positions, the background image."""
+
+    signature: tuple[Any, ...]
+    size: tuple[float, ...]
+    positions: list[Any]
+    title_positions: list[list[Any]]
+    background: Any
+
+
 class FigureRenderer:
     """Turns successive figures of one widget into PNG bytes, redrawing only what moved.
 
-    ``render(fig)`` does not keep ``fig``; close it afterwards as usual. ``hits`` and
-    ``misses`` count the fast and the full redraws.
+    The last few frames are kept (:attr:`KEEP`), most recent first, so switching a toggle back
+    and forth between two pictures draws each frame once. ``render(fig)`` does not keep
+    ``fig``; close it afterwards as usual. ``hits`` and ``misses`` count the fast and the full
+    redraws.
     """
+
+    KEEP = 4
 
     def __init__(self) -> None:
         self.hits = 0
         self.misses = 0
         self._renderer: _TextCachingRenderer | None = None
-        self._background: Any = None
-        self._signature: tuple[Any, ...] | None = None
-        self._positions: list[Any] = []
-        self._title_positions: list[list[Any]] = []
-        self._size: tuple[float, ...] = ()
+        self._frames: list[_Frame] = []
 
     def render(self, fig: Figure) -> bytes:
-        """PNG bytes of ``fig`` (RGB), drawn in full only when its frame changed."""
+        """PNG bytes of ``fig`` (RGB), drawn in full only when its frame is not one of the kept."""
         size = tuple(fig.get_size_inches())
-        if self._signature is not None and size == self._size and len(fig.axes) == len(self._positions):
+        candidates = [f for f in self._frames if f.size == size and len(f.positions) == len(fig.axes)]
+        if candidates:
             engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
-            for ax, position in zip(fig.axes, self._positions, strict=True):
-                ax.set_position(position)
-            if frame_signature(fig) == self._signature:
-                self.hits += 1
-                assert self._renderer is not None
-                self._renderer.restore_region(self._background)
-                return self._draw_content(fig)
-            # a different frame: undo the borrowed layout and lay the figure out afresh
+            for frame in candidates:
+                for ax, position in zip(fig.axes, frame.positions, strict=True):
+                    ax.set_position(position)
+                if frame_signature(fig) == frame.signature:
+                    self.hits += 1
+                    self._frames.remove(frame)
+                    self._frames.insert(0, frame)
+                    assert self._renderer is not None
+                    self._renderer.restore_region(frame.background)
+                    return self._draw_content(fig, frame)
+            # a new frame: undo the borrowed layout and lay the figure out afresh
             for ax in fig.axes:
                 ax.set_in_layout(True)
             fig.set_layout_engine(engine)
@@ -255,33 +272,40 @@ class FigureRenderer:
         width, height = (int(round(v)) for v in fig.canvas.get_width_height())
         if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):
             self._renderer = _TextCachingRenderer(width, height, fig.dpi)
+            self._frames.clear()  # backgrounds of another size
+        renderer = self._renderer
         engine = fig.get_layout_engine()
         if engine is not None:
             engine.execute(fig)
             fig.set_layout_engine("none")
-        self._positions = [ax.get_position() for ax in fig.axes]
-        self._size = tuple(fig.get_size_inches())
-        self._signature = frame_signature(fig)
         for ax in fig.axes:
-            ax._update_title_position(self._renderer)  # what Axes.draw does first, titles shown
-        self._title_positions = [[t.get_position() for t in _titles(ax)] for ax in fig.axes]
+            ax._update_title_position(renderer)  # what Axes.draw does first, titles shown
+        # kept now: drawing the frame with the titles hidden would move them
+        title_positions = [[t.get_position() for t in _titles(ax)] for ax in fig.axes]
         content = _content(fig)
         for artist in content:
             artist.set_visible(False)
         try:
-            self._renderer.clear()
-            fig.draw(self._renderer)
+            renderer.clear()
+            fig.draw(renderer)
         finally:
             for artist in content:
                 artist.set_visible(True)
-        self._background = self._renderer.copy_from_bbox(fig.bbox)
-        return self._draw_content(fig)
+        frame = _Frame(
+            signature=frame_signature(fig),
+            size=tuple(fig.get_size_inches()),
+            positions=[ax.get_position() for ax in fig.axes],
+            title_positions=title_positions,
+            background=renderer.copy_from_bbox(fig.bbox),
+        )
+        self._frames = [frame, *self._frames][: self.KEEP]
+        return self._draw_content(fig, frame)
 
-    def _draw_content(self, fig: Figure) -> bytes:
+    def _draw_content(self, fig: Figure, frame: _Frame) -> bytes:
         renderer = self._renderer
         assert renderer is not None
         # titles sit where the full draw put them (that depends on the frame only)
-        for ax, positions in zip(fig.axes, self._title_positions, strict=True):
+        for ax, positions in zip(fig.axes, frame.title_positions, strict=True):
             for title, position in zip(_titles(ax), positions, strict=True):
                 title.set_position(position)
         for artist in _content(fig):

@@ -156,3 +156,22 @@ def test_widget_benchmark_script_runs():
         done.stdout
     )
     assert "slowest slider" in done.stdout
+
+
+def test_switching_back_to_a_kept_frame_is_fast_and_the_same_picture():
+    """A toggle between two pictures draws each frame once, then restores the kept one."""
+    renderer = FigureRenderer()
+
+    def figure(wide: bool):
+        fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlim(0, 10 if wide else 1)
+        ax.set_ylim(0, 1)
+        return fig
+
+    for wide in (False, True, False, True, False):
+        fig = figure(wide)
+        png = renderer.render(fig)
+        _assert_same_picture(_pixels(png), _full_render(fig))
+        plt.close(fig)
+    assert (renderer.hits, renderer.misses) == (3, 2)
