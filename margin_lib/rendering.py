@@ -222,6 +222,7 @@ class _Frame:
 
     signature: tuple[Any, ...]
     size: tuple[float, ...]
+    renderer: _TextCachingRenderer
     positions: list[Any]
     title_positions: list[list[Any]]
     background: Any
@@ -241,7 +242,7 @@ class FigureRenderer:
     def __init__(self) -> None:
         self.hits = 0
         self.misses = 0
-        self._renderer: _TextCachingRenderer | None = None
+        self._renderers: dict[tuple[int, int], _TextCachingRenderer] = {}
         self._frames: list[_Frame] = []
 
     def render(self, fig: Figure) -> bytes:
@@ -258,8 +259,7 @@ class FigureRenderer:
                     self.hits += 1
                     self._frames.remove(frame)
                     self._frames.insert(0, frame)
-                    assert self._renderer is not None
-                    self._renderer.restore_region(frame.background)
+                    frame.renderer.restore_region(frame.background)
                     return self._draw_content(fig, frame)
             # a new frame: undo the borrowed layout and lay the figure out afresh
             for ax in fig.axes:
@@ -270,10 +270,9 @@ class FigureRenderer:
 
     def _draw_in_full(self, fig: Figure) -> bytes:
         width, height = (int(round(v)) for v in fig.canvas.get_width_height())
-        if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):
-            self._renderer = _TextCachingRenderer(width, height, fig.dpi)
-            self._frames.clear()  # backgrounds of another size
-        renderer = self._renderer
+        renderer = self._renderers.get((width, height))
+        if renderer is None or renderer.dpi != fig.dpi:
+            renderer = self._renderers[(width, height)] = _TextCachingRenderer(width, height, fig.dpi)
         engine = fig.get_layout_engine()
         if engine is not None:
             engine.execute(fig)
@@ -294,6 +293,7 @@ class FigureRenderer:
         frame = _Frame(
             signature=frame_signature(fig),
             size=tuple(fig.get_size_inches()),
+            renderer=renderer,
             positions=[ax.get_position() for ax in fig.axes],
             title_positions=title_positions,
             background=renderer.copy_from_bbox(fig.bbox),
@@ -302,8 +302,7 @@ class FigureRenderer:
         return self._draw_content(fig, frame)
 
     def _draw_content(self, fig: Figure, frame: _Frame) -> bytes:
-        renderer = self._renderer
-        assert renderer is not None
+        renderer = frame.renderer
         # titles sit where the full draw put them (that depends on the frame only)
         for ax, positions in zip(fig.axes, frame.title_positions, strict=True):
             for title, position in zip(_titles(ax), positions, strict=True):

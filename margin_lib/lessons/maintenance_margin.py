@@ -37,7 +37,7 @@ from ..margin import (
     margin_ratio,
     unrealized_pnl,
 )
-from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits
+from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits, steady_axes
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -566,7 +566,7 @@ def widget():
 def widget_plot(side: str, notional: float, leverage: float) -> Figure:
     """The widget's figure: the whole move only (the close-up of :func:`plot` follows the
     liquidation price, so its frame would change with every leverage step)."""
-    return plot(side, notional, leverage, close_up=False)
+    return steady_axes(plot(side, notional, leverage, close_up=False), parts=3)
 
 
 # -- exercises -------------------------------------------------------------------------------
