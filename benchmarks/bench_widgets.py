@@ -37,21 +37,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import margin_lib.widgets as widgets_module  # noqa: E402
+from margin_lib.lessons import WIDGET_MODULES as MODULES  # noqa: E402
 from margin_lib.rendering import FigureRenderer  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = [
-    "margin_lib.lessons.initial_margin",
-    "margin_lib.lessons.maintenance_margin",
-    "margin_lib.lessons.isolated_margin",
-    "margin_lib.lessons.cross_margin",
-    "margin_lib.lessons.comparison",
-    "margin_lib.lessons.liquidation_price",
-    "margin_lib.lessons.fees_and_funding",
-    "margin_lib.lessons.hedge_mode",
-    "margin_lib.lessons.stress_lab",
-    "margin_lib.app",
-]
 
 
 def _controls(widget: ipw.Widget) -> list[ipw.ValueWidget]:

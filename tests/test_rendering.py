@@ -15,20 +15,8 @@ import pytest
 from PIL import Image
 
 import margin_lib.widgets as widgets_module
+from margin_lib.lessons import WIDGET_MODULES as MODULES
 from margin_lib.rendering import FigureRenderer, frame_signature, png_bytes
-
-MODULES = [
-    "margin_lib.lessons.initial_margin",
-    "margin_lib.lessons.maintenance_margin",
-    "margin_lib.lessons.isolated_margin",
-    "margin_lib.lessons.cross_margin",
-    "margin_lib.lessons.comparison",
-    "margin_lib.lessons.liquidation_price",
-    "margin_lib.lessons.fees_and_funding",
-    "margin_lib.lessons.hedge_mode",
-    "margin_lib.lessons.stress_lab",
-    "margin_lib.app",
-]
 
 
 def _pixels(png: bytes) -> np.ndarray:

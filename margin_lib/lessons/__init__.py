@@ -8,3 +8,18 @@ Each module follows the same pattern, so a lesson notebook only calls into it:
 - ``widget() -> ipywidgets.Widget``: controls wired to ``view`` and ``plot``.
 - ``EXERCISES``: :class:`~margin_lib.exercises.Exercise` objects whose answers margin_lib computes.
 """
+
+#: Every module with an interactive widget, in course order (the calculator app last); the
+#: responsiveness benchmark and the fast-redraw tests walk this list.
+WIDGET_MODULES = (
+    "margin_lib.lessons.initial_margin",
+    "margin_lib.lessons.maintenance_margin",
+    "margin_lib.lessons.isolated_margin",
+    "margin_lib.lessons.cross_margin",
+    "margin_lib.lessons.comparison",
+    "margin_lib.lessons.liquidation_price",
+    "margin_lib.lessons.fees_and_funding",
+    "margin_lib.lessons.hedge_mode",
+    "margin_lib.lessons.stress_lab",
+    "margin_lib.app",
+)
