@@ -31,7 +31,7 @@ from ..exercises import Exercise
 from ..format import pct, price, table, usdt
 from ..liquidation import hedge_liquidation_price
 from ..margin import unrealized_pnl
-from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits
+from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits, steady_axes
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -526,7 +526,13 @@ def widget():
         "margin_mode": choice_buttons(["cross", "isolated"], "cross", "margin mode"),
         "price_now": money_box(95_000.0, "BTC price (USDT)"),
     }
-    return build_widget(controls, view, plot, height="660px", title="A long and a short on BTC")
+    return build_widget(controls, view, widget_plot, height="660px", title="A long and a short on BTC")
+
+
+def widget_plot(**values) -> Figure:
+    """:func:`plot` with its autoscaled axes rounded coarsely, so typing a new entry or size
+    usually keeps the widget's frame (and its fast redraw)."""
+    return steady_axes(plot(**values), parts=2)
 
 
 def _split_loss() -> float:
