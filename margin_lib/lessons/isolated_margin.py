@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
@@ -28,7 +29,7 @@ from ..examples import CASE_B, ILLUSTRATIVE_PRICES, ISOLATED_EXAMPLE, article_ta
 from ..exercises import Exercise
 from ..format import pct, price, usdt
 from ..margin import adverse_move_to_liquidation, error_tolerance, margin_ratio
-from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance
+from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box, move_slider
 
 __all__ = [
@@ -642,14 +643,72 @@ def view(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
     )
 
 
+#: The plot's price axis grows by this much at a time (so the frame stays put as the mark moves).
+_RANGE_STEP = 0.15 * ENTRY
+
+
+def _price_range(mark: float, lp: float) -> tuple[float, float]:
+    """The plot's mark-price range: 75 % to 125 % of the entry, widened in steps of 15 % of the
+    entry to show the mark and the liquidation price with some room, so the frame changes only
+    when one of them crosses a step.
+
+    >>> _price_range(ENTRY, 90_452.26)
+    (75000.0, 125000.0)
+    >>> _price_range(0.8 * ENTRY, 90_452.26)
+    (60000.0, 125000.0)
+    """
+    want_low = min(0.9 * mark, 0.85 * lp if lp > 0 else math.inf)
+    low = 0.75 * ENTRY - _RANGE_STEP * math.ceil(max(0.0, 0.75 * ENTRY - want_low) / _RANGE_STEP)
+    high = 1.25 * ENTRY + _RANGE_STEP * math.ceil(max(0.0, 1.05 * mark - 1.25 * ENTRY) / _RANGE_STEP)
+    return max(round(low, 6), 0.0), round(high, 6)
+
+
+def _usdt_limits(
+    topped: PositionReport, brackets: BracketTable, prices: tuple[float, float]
+) -> tuple[float, float]:
+    """Round y limits holding the balance and maintenance lines over ``prices`` (both are
+    monotonic in the price), with room below zero for the liquidation point's note."""
+    q, wallet = topped.quantity, topped.isolated_wallet
+    ends = np.asarray(prices, dtype=float)
+    balance = wallet + q * (ends - topped.entry_price)
+    mm = brackets.maintenance_margin_curve(q * ends)
+    low, high = float(min(balance.min(), mm.min())), float(max(balance.max(), mm.max()))
+    if prices[0] < topped.liquidation_price:  # the note sits below the liquidation point
+        low = min(low, -0.4 * high)
+    else:  # the maintenance line is the lowest: keep it off the frame's edge
+        low -= 0.03 * (high - low)
+    return stable_limits(low, high)
+
+
+def _note_liquidation_point(ax: Axes, lp: float, mm_at_lp: float) -> None:
+    """An arrow to the point where the balance meets the maintenance line, from a note just
+    under the zero line beside the entry: a place that depends on the axes' limits only (the
+    region right of the entry and below zero stays empty for a long), so the note's text is
+    drawn once per frame and only the arrow follows the liquidation price."""
+    (low, high), (ylo, yhi) = ax.get_xlim(), ax.get_ylim()
+    right = (high - ENTRY) / (high - low) >= 0.3  # room for the note right of the entry line
+    ax.annotate(
+        "liquidation point:\nbalance = maintenance margin",
+        xy=(lp, mm_at_lp),
+        xytext=(ENTRY + (0.01 if right else -0.01) * (high - low), -0.04 * (yhi - ylo)),
+        ha="left" if right else "right",
+        va="top",
+        fontsize=8.5,
+        arrowprops={"arrowstyle": "->", "color": COLORS["liquidation"], "relpos": (0.0, 0.75)},
+    )
+
+
 def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tiers: str = "article") -> Figure:
     """The isolated position's margin balance and maintenance margin against the BTC mark, the
     liquidation price where they meet (dashed, labelled, the point annotated), the current mark
-    (a dot) and, when margin was added, the liquidation price without it (dotted)."""
+    (a dot) and, when margin was added, the liquidation price without it (dotted).
+
+    The axes' limits change only in steps (:func:`_price_range`, :func:`stable_limits`), so the
+    widget redraws only the lines and labels as the controls move."""
     acct, mark, events, opened, topped = _widget_state(move_pct, added, leverage, tiers)
     lp = topped.liquidation_price
-    low = min(0.75 * ENTRY, 0.9 * mark, 0.85 * lp if lp > 0 else math.inf)
-    high = max(1.25 * ENTRY, 1.05 * mark)
+    brackets = acct.brackets(SYMBOL)
+    prices = _price_range(mark, lp)
     behind = usdt(topped.isolated_wallet, 0)
     if events:
         title = f"Liquidated: the {behind} behind the position is lost, the rest of the wallet is not"
@@ -662,22 +721,15 @@ def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
         topped.quantity,
         topped.entry_price,
         topped.isolated_wallet,
-        brackets=acct.brackets(SYMBOL),
-        price_range=(low, high),
+        brackets=brackets,
+        price_range=prices,
         mark=mark,
         title=title,
     )
     ax = fig.axes[0]
-    if not math.isnan(lp):
-        mm_at_lp = float(acct.brackets(SYMBOL).maintenance_margin(topped.quantity * lp))
-        ax.annotate(
-            "liquidation point:\nbalance = maintenance margin",
-            xy=(lp, mm_at_lp),
-            xytext=(24, -42),
-            textcoords="offset points",
-            fontsize=8.5,
-            arrowprops={"arrowstyle": "->", "color": COLORS["liquidation"]},
-        )
+    ax.set_ylim(*_usdt_limits(topped, brackets, prices))
+    if lp > 0:  # nan (no liquidation price) is not
+        _note_liquidation_point(ax, lp, float(brackets.maintenance_margin(topped.quantity * lp)))
     if added > 0:
         base = opened.position(SYMBOL).liquidation_price
         mark_price_line(ax, base, f"before adding {price(base, 0)}", kind="other", y_text=0.95)

@@ -37,7 +37,7 @@ from ..margin import (
     margin_ratio,
     unrealized_pnl,
 )
-from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits, steady_axes
+from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -474,12 +474,100 @@ def view(side: str, notional: float, leverage: float) -> str:
     return "\n".join(lines)
 
 
+#: Half-widths of the price axis around the entry, as fractions of the entry price: the plot
+#: takes the narrowest that holds :data:`_ROOM` times the move to liquidation, so the axis
+#: changes only in these steps (each twice the one before) as the leverage moves.
+_HALF_WIDTHS = (0.0125, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.2)
+_ROOM = 1.85
+
+
+def _half_width(move: float) -> float:
+    """The half-width of the price axis for an adverse ``move`` to liquidation (nan: none).
+
+    >>> _half_width(0.0964), _half_width(0.055), _half_width(float("nan"))
+    (0.2, 0.2, 0.8)
+    """
+    if math.isnan(move):
+        return 0.8
+    return next((h for h in _HALF_WIDTHS if h >= _ROOM * move), _HALF_WIDTHS[-1])
+
+
 def _price_range(move: float) -> tuple[float, float]:
-    """About 1.6 times the move on each side of the entry, rounded outward to round prices (so
-    the widget's frame stays put while the leverage changes a little)."""
-    half = 0.5 if math.isnan(move) else max(1.6 * move, 0.01)
-    low, high = stable_limits(ENTRY_PRICE * max(1 - half, 0.02), ENTRY_PRICE * (1 + half), parts=4)
-    return max(low, ENTRY_PRICE * 0.01), high
+    """The entry plus or minus :func:`_half_width` of the move (at least 1 % of the entry), so
+    the widget's frame stays put while the leverage changes within a step."""
+    half = _half_width(move)
+    return max(ENTRY_PRICE * (1 - half), ENTRY_PRICE * 0.01), ENTRY_PRICE * (1 + half)
+
+
+def _usdt_limits(side: str, notional: float, leverage: float, move: float) -> tuple[float, float]:
+    """Round y limits for the single panel: the balance and maintenance lines over
+    :func:`_price_range`, widened to what any leverage of the same price step would need, so
+    they move only with that step and with the size (rounded, :func:`stable_limits`)."""
+    n, half = float(notional), _half_width(move)
+    low, high = _price_range(move)
+    wallet = initial_margin(n, leverage)
+    s = _SIGN[side]
+    balance = [wallet + s * n * (p / ENTRY_PRICE - 1) for p in (low, high)]
+    mm = _tiers().maintenance_margin_curve(np.array([low, high]) * n / ENTRY_PRICE)
+    data_low, data_high = min(*balance, float(mm.min())), max(*balance, float(mm.max()))
+    if math.isnan(move):  # the balance stays above the maintenance line: just keep it off the edge
+        return stable_limits(min(data_low, 0.0) - 0.05 * (data_high - data_low), data_high)
+    # The widest lines any leverage of this price step could draw: within a step the move lies
+    # between the half-width below / room and this half-width / room, and 1 / leverage is about
+    # move × (1 ∓ rate) + rate (and at least 1 / the tier's maximum leverage). They are taken
+    # for a size rounded up to a tenth of a decade (this size in the middle of its step), so
+    # typing a slightly different size keeps the frame too.
+    rate = float(_tiers().maintenance_margin(n)) / n  # cum included
+    below = max((h for h in _HALF_WIDTHS if h < half), default=0.0)
+    most = 1 / _tiers().tier_at(n).max_leverage
+    size = 10 ** ((math.ceil(10 * math.log10(n) - 0.5) + 0.5) / 10)
+    low_bound = size * (max(below / _ROOM * (1 - rate) + rate, most) - half)
+    high_bound = size * (half / _ROOM * (1 + rate) + rate + half)
+    return stable_limits(min(data_low, low_bound), max(data_high, high_bound), parts=8)
+
+
+def _whole_move(side: str, notional: float, leverage: float, move: float) -> Figure:
+    """The single panel: the whole move from the entry, a fixed title per side, the size, the
+    leverage and the move in a box where the lines never go (below zero beyond the entry, or
+    top left when there is no liquidation price), the legend below the axes."""
+    n, lev = float(notional), float(leverage)
+    q, wallet = n / ENTRY_PRICE, initial_margin(n, lev)
+    word = "fall" if side == "long" else "rise"
+    fig, ax = new_figure()
+    plot_margin_balance(
+        side,
+        q,
+        ENTRY_PRICE,
+        wallet,
+        brackets=_tiers(),
+        symbol="BTC",
+        price_range=_price_range(move),
+        ax=ax,
+        title=f"{side.capitalize()}: the balance never meets the maintenance line"
+        if math.isnan(move)
+        else f"{side.capitalize()}: liquidated where the margin balance meets the maintenance line",
+    )
+    ax.set_ylim(*_usdt_limits(side, n, lev, move))
+    ax.get_legend().remove()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    head = f"{side.capitalize()} {n:,.0f} USDT of BTC at {lev:g}x"
+    if math.isnan(move):
+        note, where = f"{head}\nno liquidation price: the margin\ncovers a fall to zero", (0.02, 0.95)
+        align = {"ha": "left", "va": "top"}
+    else:
+        note = f"{head}\nliquidated after a {pct(move, 2)} {word}"
+        where = (0.98, 0.04) if side == "long" else (0.02, 0.04)
+        align = {"ha": "right" if side == "long" else "left", "va": "bottom", "multialignment": "left"}
+    ax.text(
+        *where,
+        note,
+        transform=ax.transAxes,
+        fontsize=9,
+        bbox={"facecolor": "white", "edgecolor": COLORS["grey"], "boxstyle": "round,pad=0.4"},
+        **align,
+    )
+    return fig
 
 
 def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> Figure:
@@ -487,7 +575,8 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
     isolated position: on the left the whole move from the entry, on the right a close-up of the
     point where the balance meets the maintenance line (the liquidation price, dashed) just
     before the bankruptcy price (dotted). One panel when there is no liquidation price or
-    ``close_up`` is false."""
+    ``close_up`` is false (the widget's figure: its axes' limits change only in steps, so a
+    small change of the controls redraws only the lines and labels)."""
     side = _side(side)
     check_size_and_leverage(notional, leverage)
     n, lev = float(notional), float(leverage)
@@ -497,20 +586,7 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
     head = f"{side.capitalize()} {n:,.0f} USDT of BTC at {lev:g}x"
     common = dict(brackets=_tiers(), symbol="BTC")
     if math.isnan(move) or not close_up:
-        fig, ax = new_figure()
-        plot_margin_balance(
-            side,
-            q,
-            ENTRY_PRICE,
-            wallet,
-            price_range=_price_range(move),
-            ax=ax,
-            title=f"{head}: the balance never meets the maintenance line"
-            if math.isnan(move)
-            else f"{head}: liquidated after a {pct(move, 2)} {word}, where the two lines meet",
-            **common,
-        )
-        return fig
+        return _whole_move(side, n, lev, move)
     fig, (whole, close) = new_figure(2, figsize=(11.0, 4.6))
     plot_margin_balance(
         side,
@@ -566,7 +642,7 @@ def widget():
 def widget_plot(side: str, notional: float, leverage: float) -> Figure:
     """The widget's figure: the whole move only (the close-up of :func:`plot` follows the
     liquidation price, so its frame would change with every leverage step)."""
-    return steady_axes(plot(side, notional, leverage, close_up=False), parts=3)
+    return plot(side, notional, leverage, close_up=False)
 
 
 # -- exercises -------------------------------------------------------------------------------
