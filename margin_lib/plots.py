@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 
 from .brackets import BracketTable
@@ -33,6 +34,7 @@ __all__ = [
     "plot_margin_balance",
     "stable_limits",
     "steady_axes",
+    "usdt_ticks",
 ]
 
 #: Okabe–Ito colours by role.
@@ -172,9 +174,22 @@ def _usdt_tick(x: float, _pos: object = None) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
+def usdt_ticks(*axes: Axis) -> None:
+    """Label the ticks of each of ``axes`` (``ax.xaxis``, ``ax.yaxis``) as amounts: thousands
+    separators, decimals only where needed.
+
+    >>> fig, ax = new_figure()
+    >>> usdt_ticks(ax.yaxis)
+    >>> ax.yaxis.get_major_formatter().format_ticks([-500, 0, 2500, 0.5])
+    ['-500', '0', '2,500', '0.5']
+    >>> plt.close(fig)
+    """
+    for axis in axes:
+        axis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
+
+
 def _axis_usdt(ax: Axes) -> None:
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
-    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
+    usdt_ticks(ax.xaxis, ax.yaxis)
 
 
 def plot_margin_balance(

@@ -27,7 +27,7 @@ from ..exercises import Exercise
 from ..fees import trading_fee
 from ..format import pct, table, usdt
 from ..margin import adverse_move_to_liquidation, initial_margin
-from ..plots import COLORS, new_figure
+from ..plots import COLORS, new_figure, usdt_ticks
 from ..widgets import build_widget, leverage_slider, money_box, move_slider
 
 __all__ = [
@@ -377,6 +377,7 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
     ax.set_xlabel("BTC price move (%)")
     ax.set_ylabel("account equity after the move (USDT)")
+    usdt_ticks(ax.yaxis)
     ax.set_title("Same trades: isolated caps each leg's loss, cross puts the whole pool at risk")
     ax.legend(loc="lower right")
     return fig

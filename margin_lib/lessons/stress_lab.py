@@ -27,7 +27,7 @@ from ..examples import ILLUSTRATIVE_PRICES
 from ..exercises import Exercise
 from ..format import pct, table, usdt
 from ..klines import KLINE_COLUMNS, Klines, load_klines
-from ..plots import COLORS, mark_price_line, new_figure
+from ..plots import COLORS, mark_price_line, new_figure, usdt_ticks
 from ..widgets import build_widget, choice_buttons, leverage_slider, move_slider
 
 __all__ = [
@@ -360,6 +360,7 @@ def plot(
     right.set_ylim(0, 1.1 * WALLET)
     left.set_ylabel("paths liquidated within a week (%)")
     right.set_ylabel("worst loss on any path (USDT)")
+    usdt_ticks(right.yaxis)
     left.set_title("Cross is liquidated less often ...")
     right.set_title("... but when it is, it takes the wallet")
     return fig
