@@ -207,13 +207,16 @@ def plot_margin_balance(
     symbol: str = "BTC",
     title: str | None = None,
     ax: Axes | None = None,
+    legend: str | None = "best",
 ) -> Figure:
     """Margin balance and maintenance margin against the mark price, the liquidation price where
     they meet (dashed, labelled), the bankruptcy price (dotted) and the liquidated zone (hatched).
 
     ``wallet_balance`` backs the position (its isolated wallet, or the cross wallet with the
     ``other_*`` terms as in :func:`~margin_lib.liquidation.liquidation_price`). Give ``brackets``
-    or ``mmr``. ``price_range`` defaults to ±25 % around the entry.
+    or ``mmr``. ``price_range`` defaults to ±25 % around the entry. ``legend`` places the axes'
+    legend (a matplotlib ``loc``); ``None`` leaves it out, for a caller that draws one legend for
+    the whole figure.
     """
     s = 1 if str(side).lower() == "long" or side == 1 else -1
     wb = wallet_balance - other_maintenance_margin + other_unrealized_pnl
@@ -292,6 +295,7 @@ def plot_margin_balance(
     ax.set_title(
         title or f"{'Long' if s == 1 else 'Short'}: liquidation where the balance meets the maintenance line"
     )
-    ax.legend(loc="best")
+    if legend is not None:
+        ax.legend(loc=legend)
     _axis_usdt(ax)
     return fig

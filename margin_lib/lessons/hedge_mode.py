@@ -457,8 +457,14 @@ def plot(
         fig, axes = new_figure(2, figsize=(11.0, 4.4))
         for ax, leg in zip(axes, (lg, sh), strict=True):
             plot_margin_balance(leg.side, leg.quantity, leg.entry_price, leg.isolated_wallet,
-                                brackets=acct.brackets(BTC), price_range=(lo, hi), mark=p, ax=ax,
+                                brackets=acct.brackets(BTC), price_range=(lo, hi), mark=p, ax=ax, legend=None,
                                 title=f"Isolated {leg.side} leg: its own liquidation price")  # fmt: skip
+        # one legend below both panels (the same entries twice would crowd the panels)
+        labelled = {}
+        for ax in axes:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                labelled.setdefault(label, handle)
+        fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=len(labelled))
         fig.suptitle("Isolated hedge: each leg can be liquidated alone")
         return fig
     lp = lg.liquidation_price

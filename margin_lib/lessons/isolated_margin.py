@@ -725,6 +725,7 @@ def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
         price_range=prices,
         mark=mark,
         title=title,
+        legend=None,
     )
     ax = fig.axes[0]
     ax.set_ylim(*_usdt_limits(topped, brackets, prices))
@@ -733,7 +734,6 @@ def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
     if added > 0:
         base = opened.position(SYMBOL).liquidation_price
         mark_price_line(ax, base, f"before adding {price(base, 0)}", kind="other", y_text=0.95)
-    ax.get_legend().remove()
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
     if events:
         ax.text(

@@ -543,12 +543,12 @@ def _whole_move(side: str, notional: float, leverage: float, move: float) -> Fig
         symbol="BTC",
         price_range=_price_range(move),
         ax=ax,
+        legend=None,
         title=f"{side.capitalize()}: the balance never meets the maintenance line"
         if math.isnan(move)
         else f"{side.capitalize()}: liquidated where the margin balance meets the maintenance line",
     )
     ax.set_ylim(*_usdt_limits(side, n, lev, move))
-    ax.get_legend().remove()
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     head = f"{side.capitalize()} {n:,.0f} USDT of BTC at {lev:g}x"
@@ -595,6 +595,7 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
         wallet,
         price_range=_price_range(move),
         ax=whole,
+        legend=None,
         title="the whole move from the entry",
         **common,
     )
@@ -609,6 +610,7 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
         wallet,
         price_range=stable_limits(lp - half, lp + half, parts=1),
         ax=close,
+        legend=None,
         title="close-up: the balance meets the maintenance line",
         **common,
     )
@@ -618,7 +620,6 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
             text.remove()
     handles, labels = whole.get_legend_handles_labels()
     for ax in (whole, close):
-        ax.get_legend().remove()
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ylo, yhi = ax.get_ylim()
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.1f}" if yhi - ylo < 50 else "{x:,.0f}"))
