@@ -4,7 +4,8 @@ Every lesson is executed and exported to HTML with its widget state; the widget 
 (``@jupyter-widgets/html-manager``) and ``require.js`` are copied into ``site/static/`` from an
 npm install made at build time, so the pages draw their widgets and plots offline. The lessons
 use no LaTeX, so MathJax is replaced by an empty local script. An ``index.html`` lists the lessons
-in course order.
+in course order with each lesson's aim, and every lesson page has links to the index and to the
+lessons before and after it, at its top and its bottom.
 
 Run: ``python -m margin_lib.site --js build/site-js/node_modules --out site``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,14 +23,85 @@ ROOT = Path(__file__).resolve().parents[1]
 RENDERER = "@jupyter-widgets/html-manager/dist"
 REQUIRE = "requirejs/require.js"
 
-__all__ = ["build_site", "lesson_title"]
+__all__ = ["build_site", "lesson_aim", "lesson_title", "navigation"]
+
+#: The look of the index and of the navigation links (the lesson pages keep nbconvert's style).
+STYLE = """
+body.course-index { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  max-width: 46rem; margin: 2.5rem auto; padding: 0 1rem; line-height: 1.5; color: #1f2328; }
+.course-index h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
+.course-index ol { padding-left: 1.4rem; }
+.course-index li { margin: 0 0 1rem; }
+.course-index li a { font-weight: 600; }
+.course-index li p { margin: 0.2rem 0 0; }
+.course-index .note { color: #57606a; }
+a { color: #0a58ca; }
+nav.course-nav { display: flex; justify-content: space-between; gap: 1rem; padding: 0.6rem 0;
+  margin: 0 0 0.6rem; border-bottom: 1px solid #d0d7de; font-family: system-ui, sans-serif; }
+nav.course-nav.bottom { border-bottom: 0; border-top: 1px solid #d0d7de; margin: 1.2rem 0 0; }
+.jupyter-widgets, .widget-label, .widget-label-basic {
+  font-family: var(--jp-ui-font-family, system-ui), sans-serif; }
+"""
+
+
+def _first_cell(path: Path) -> list[str]:
+    nb = json.loads(path.read_text("utf-8"))
+    return "".join(nb["cells"][0]["source"]).splitlines()
 
 
 def lesson_title(path: Path) -> str:
     """The first heading of a lesson, without the leading ``#``."""
-    nb = json.loads(path.read_text("utf-8"))
-    first = "".join(nb["cells"][0]["source"]).splitlines()[0]
-    return first.lstrip("# ").strip()
+    return _first_cell(path)[0].lstrip("# ").strip()
+
+
+def lesson_aim(path: Path) -> str:
+    """The lesson's aim: the paragraph of its first cell that starts with ``**Aim.**``, without
+    that label and with its lines joined ("" when there is none).
+
+    >>> lesson_aim(ROOT / "notebooks" / "01_initial_margin.ipynb").split(",")[0]
+    'After this lesson you can work out how much of your own money a futures position ties up'
+    """
+    paragraphs = "\n".join(_first_cell(path)).split("\n\n")
+    aim = next((p for p in paragraphs if p.startswith("**Aim.**")), "")
+    return " ".join(aim.removeprefix("**Aim.**").split())
+
+
+def _inline(markdown: str) -> str:
+    """Escape ``markdown`` for HTML, keeping its **bold**, *italic* and `code` runs.
+
+    >>> _inline("*balance = MM* with `cum` & **tiers**")
+    '<em>balance = MM</em> with <code>cum</code> &amp; <strong>tiers</strong>'
+    """
+    text = html.escape(markdown, quote=False)
+    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"\*(.+?)\*", r"<em>\1</em>", text)
+
+
+def navigation(names: list[str], titles: list[str], i: int, where: str = "top") -> str:
+    r"""The links of lesson ``i`` (0-based) of the pages ``names``: the previous lesson, the
+    index and the next lesson (with their titles), as a ``<nav>`` element.
+
+    >>> nav = navigation(["01_a.html", "02_b.html"], ["Lesson 1", "Lesson 2"], 0)
+    >>> print(nav.replace("><", ">\n<"))
+    <nav class="course-nav top">
+    <span>
+    </span>
+    <a href="index.html">Course index</a>
+    <a rel="next" href="02_b.html">Lesson 2 →</a>
+    </nav>
+    """
+    before = (
+        f'<a rel="prev" href="{names[i - 1]}">← {html.escape(titles[i - 1])}</a>'
+        if i > 0
+        else "<span></span>"
+    )
+    after = (
+        f'<a rel="next" href="{names[i + 1]}">{html.escape(titles[i + 1])} →</a>'
+        if i + 1 < len(names)
+        else "<span></span>"
+    )
+    return f'<nav class="course-nav {where}">{before}<a href="index.html">Course index</a>{after}</nav>'
 
 
 def build_site(
@@ -54,26 +127,40 @@ def build_site(
     config.HTMLExporter.require_js_url = "static/require.js"
     config.HTMLExporter.mathjax_url = "static/no-mathjax.js"
     exporter = HTMLExporter(config=config)
+    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    names = [f"{path.stem}.html" for path in lessons]
+    titles = [lesson_title(path) for path in lessons]
+    style = f"<style>{STYLE}</style>"
     pages = []
-    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+    for i, path in enumerate(lessons):
         nb = nbformat.read(path, as_version=4)
         if execute:
             ExecutePreprocessor(timeout=180, kernel_name="python3").preprocess(
                 nb, {"metadata": {"path": str(notebooks)}}
             )
         body, _ = exporter.from_notebook_node(nb)
-        page = out / f"{path.stem}.html"
+        body = body.replace("</head>", f"{style}</head>", 1)
+        body = body.replace("<main>", "<main>" + navigation(names, titles, i, "top"), 1)
+        body = body.replace("</main>", navigation(names, titles, i, "bottom") + "</main>", 1)
+        page = out / names[i]
         page.write_text(body, encoding="utf-8")
         pages.append(page)
     items = "\n".join(
-        f'    <li><a href="{p.name}">{html.escape(lesson_title(notebooks / (p.stem + ".ipynb")))}</a></li>'
-        for p in pages
+        f'  <li><a href="{name}">{html.escape(title)}</a><p>{_inline(lesson_aim(path))}</p></li>'
+        for name, title, path in zip(names, titles, lessons, strict=True)
     )
     (out / "index.html").write_text(
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Margin on crypto perpetual futures</title></head>\n<body>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Margin on crypto perpetual futures</title>{style}</head>\n"
+        '<body class="course-index">\n'
         "<h1>Margin on crypto perpetual futures — the course</h1>\n"
-        "<p><em>Educational material, not trading advice.</em></p>\n<ol>\n"
+        "<p><em>Educational material, not trading advice.</em></p>\n"
+        '<p class="note">How margin works on USDT-margined perpetual futures: initial and maintenance '
+        f"margin, isolated and cross mode, liquidation, in {len(lessons)} lessons to take in "
+        "order. These pages show each lesson as it was last run, its widgets included; the "
+        "sliders need a running kernel, so to change the examples open the course in JupyterLab "
+        "(see the README).</p>\n<ol>\n"
         f"{items}\n</ol>\n</body></html>\n",
         encoding="utf-8",
     )

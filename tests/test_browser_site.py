@@ -79,3 +79,17 @@ def test_each_page_renders_widgets_and_plots_offline(browser, base_url, lesson):
     assert page.inner_text(".widget-output").strip(), "the widget's stored output is empty"
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
+
+
+def test_a_learner_can_walk_the_course_with_the_links(browser, base_url):
+    page, outside = _open(browser, base_url)
+    page.goto(base_url + "index.html")
+    page.click(f'a[href="{LESSONS[0].stem}.html"]')
+    for lesson in LESSONS[1:]:
+        page.click("nav.course-nav.top a[rel=next]")
+        page.wait_for_url(base_url + f"{lesson.stem}.html")
+    assert page.query_selector("nav.course-nav.bottom a[rel=next]") is None  # the last lesson
+    page.click("nav.course-nav.bottom a[href='index.html']")
+    page.wait_for_url(base_url + "index.html")
+    assert outside == []
+    page.close()

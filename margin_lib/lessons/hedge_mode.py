@@ -516,7 +516,8 @@ def plot(
     ax.set_title("Cross hedge: one balance, one liquidation price for both legs")
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(loc="best")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))  # off the lines
     return fig
 
 
