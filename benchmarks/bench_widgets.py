@@ -141,7 +141,7 @@ def browser_latency(repeats: int) -> float:
             page = browser.new_page()
             page.goto(url, timeout=90_000)
             page.wait_for_selector(".widget-output img", timeout=90_000)
-            handle = page.query_selector_all(".widget-slider .noUi-handle")[2]  # BTC move
+            handle = page.locator(".widget-slider", has_text="BTC move (%)").locator(".noUi-handle")
             handle.focus()
             times = []
             for i in range(repeats):

@@ -169,4 +169,8 @@ def dashboard() -> ipw.Widget:
         "eth_move": move_slider(d["eth_move"], low=-60, high=60, description="ETH move (%)"),
     }
     title = "Margin calculator (educational material, not trading advice)"
-    return build_widget(controls, view, plot, height="760px", title=title)
+    columns = [
+        ["wallet", "btc_size", "btc_leverage", "btc_side", "btc_mode", "btc_move"],
+        ["fees", "eth_size", "eth_leverage", "eth_side", "eth_mode", "eth_move"],
+    ]  # the wallet and the fees on top, then the same rows for each coin
+    return build_widget(controls, view, plot, height="760px", title=title, columns=columns)

@@ -22,7 +22,7 @@ stay usable.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as ipw
@@ -47,6 +47,8 @@ __all__ = [
 
 _STYLE = {"description_width": "170px"}
 _LAYOUT = ipw.Layout(width="520px")
+#: Toggle buttons' descriptions aligned like the other controls' (right, next to the control).
+_CSS = "<style>.widget-toggle-buttons > .widget-label { text-align: right; margin-right: 8px; }</style>"
 
 
 def error_message(exc: Exception) -> str:
@@ -69,14 +71,25 @@ def build_widget(
     *,
     height: str = "520px",
     title: str | None = None,
+    columns: Sequence[Sequence[str]] | None = None,
 ) -> ipw.VBox:
     """Controls on top, an output area below showing ``view(**values)`` and ``plot(**values)``.
 
     ``view`` and ``plot`` get the controls' current values as keyword arguments (the dict's
     keys). A :class:`~margin_lib.errors.MarginError` from either is shown as a short message.
-    The returned box keeps its :class:`~margin_lib.rendering.FigureRenderer` as
-    ``figure_renderer`` (its ``hits`` and ``misses`` count fast and full redraws).
+    ``columns`` (lists of the controls' keys, each key once) sets the controls side by side in
+    columns that wrap on a narrow screen; by default they stack. The returned box keeps its
+    :class:`~margin_lib.rendering.FigureRenderer` as ``figure_renderer`` (its ``hits`` and
+    ``misses`` count fast and full redraws).
     """
+    arranged = list(controls.values())
+    if columns is not None:
+        placed = [key for column in columns for key in column]
+        if sorted(placed) != sorted(controls):
+            raise ValueError(f"columns must hold each of the controls {sorted(controls)} once; got {placed}")
+        gap = ipw.Layout(margin="0 24px 0 0")
+        row = [ipw.VBox([controls[key] for key in column], layout=gap) for column in columns]
+        arranged = [ipw.HBox(row, layout=ipw.Layout(flex_flow="row wrap"))]
 
     renderer = FigureRenderer()
 
@@ -98,8 +111,8 @@ def build_widget(
 
     out = ipw.interactive_output(update, dict(controls))
     out.layout = ipw.Layout(height=height, overflow="auto")
-    header = [ipw.HTML(f"<b>{title}</b>")] if title else []
-    box = ipw.VBox([*header, *controls.values(), out])
+    header = [ipw.HTML(_CSS + (f"<b>{title}</b>" if title else ""))]
+    box = ipw.VBox([*header, *arranged, out])
     box.figure_renderer = renderer
     return box
 
@@ -155,4 +168,11 @@ def move_slider(
 
 def choice_buttons(options: list[str], value: str, description: str) -> ipw.Widget:
     """A row of toggle buttons (side, margin mode, ...)."""
-    return ipw.ToggleButtons(options=options, value=value, description=description, style=_STYLE)
+    return ipw.ToggleButtons(
+        options=options,
+        value=value,
+        description=description,
+        style={**_STYLE, "button_width": "110px"},
+        # a flex row puts the description beside the buttons, in line with the other controls
+        layout=ipw.Layout(width=_LAYOUT.width, height="32px", display="flex", align_items="center"),
+    )

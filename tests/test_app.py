@@ -1,5 +1,5 @@
 """The calculator page (make app): its functions against the article's Case A, hand arithmetic
-and bad input. (Browser tests of the served page are not part of the suite yet.)"""
+and bad input, and the page's layout. (The served page in Chromium: test_browser_app.py.)"""
 
 from __future__ import annotations
 
@@ -70,3 +70,13 @@ def test_page_builds_and_is_stored_executed():
     assert [c["execution_count"] for c in code] == [1]
     assert "nbval-ignore-output" in code[0]["metadata"]["tags"]
     assert "not trading advice" in "".join(nb["cells"][0]["source"])
+
+
+def test_controls_sit_in_two_columns_one_per_coin():
+    page = dashboard()
+    row = next(child for child in page.children if type(child).__name__ == "HBox")
+    columns = [[control.description for control in column.children] for column in row.children]
+    assert columns == [
+        ["wallet (USDT)", "BTC size (USDT)", "BTC leverage (x)", "BTC side", "BTC mode", "BTC move (%)"],
+        ["trading fees", "ETH size (USDT)", "ETH leverage (x)", "ETH side", "ETH mode", "ETH move (%)"],
+    ]

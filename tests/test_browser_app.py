@@ -49,14 +49,18 @@ def _wait_change(page, before: str) -> str:
     return _output(page)
 
 
+def _slider(page, description: str):
+    """The handle of the slider labelled ``description`` (found by its label, not its place)."""
+    return page.locator(".widget-slider", has_text=description).locator(".noUi-handle")
+
+
 def _table_rows(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines() if line.startswith(("your set-up", "all "))]
 
 
 def test_leverage_and_move_change_the_numbers_to_the_engines(page, tmp_path):
     assert _table_rows(_output(page)) == _table_rows(view(**DEFAULTS))
-    handles = page.query_selector_all(".widget-slider .noUi-handle")
-    btc_leverage, btc_move = handles[0], handles[2]
+    btc_leverage, btc_move = (_slider(page, name) for name in ("BTC leverage (x)", "BTC move (%)"))
     before = _output(page)
     btc_leverage.focus()
     for _ in range(10):  # 10x -> 20x
@@ -75,7 +79,7 @@ def test_leverage_and_move_change_the_numbers_to_the_engines(page, tmp_path):
 
 
 def test_a_bad_value_shows_a_message_and_the_page_keeps_working(page, tmp_path):
-    box = page.query_selector_all(".widget-text input")[1]  # BTC size
+    box = page.locator(".widget-text", has_text="BTC size (USDT)").locator("input")
     box.fill("-5")
     box.press("Enter")
     page.wait_for_function("() => document.querySelector('.widget-output').innerText.includes('⚠')",
