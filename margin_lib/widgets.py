@@ -111,8 +111,9 @@ def build_widget(
 
     out = ipw.interactive_output(update, dict(controls))
     out.layout = ipw.Layout(height=height, overflow="auto")
-    header = [ipw.HTML(_CSS + (f"<b>{title}</b>" if title else ""))]
-    box = ipw.VBox([*header, *arranged, out])
+    header = [ipw.HTML(f"<b>{title}</b>")] if title else []
+    # the style sheet last before the output, so the box's text form starts with the controls
+    box = ipw.VBox([*header, *arranged, ipw.HTML(_CSS), out])
     box.figure_renderer = renderer
     return box
 

@@ -61,6 +61,7 @@ def test_view_default_pair_matches_hand_arithmetic():
     assert f"margin balance {2_000 - 1_250:,.2f} USDT" in text
     assert f"maintenance margin {MMR * 0.75 * 95_000:,.2f} USDT" in text
     assert text.endswith("not liquidated")
+    assert max(len(line) for line in text.splitlines()) <= 90  # no wrapping in a notebook's output
 
 
 @pytest.mark.parametrize(

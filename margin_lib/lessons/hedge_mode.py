@@ -387,7 +387,7 @@ def view(
     ``price_now``, the shared (cross) or separate (isolated) liquidation prices, and what the
     engine liquidates at that price.
 
-    >>> print(view().splitlines()[2])
+    >>> print(view().splitlines()[3])
     at 95,000.00: long PnL -2,500.00 USDT, short PnL 1,250.00 USDT, sum -1,250.00 USDT
     """
     acct, r, events, p = _pair_state(long_size, short_size, long_entry, short_entry, wallet, leverage,
@@ -397,8 +397,9 @@ def view(
     pnl_s = -sh.quantity * (p - sh.entry_price)
     net_q = lg.quantity - sh.quantity
     lines = [
-        f"{r.positions[0].margin_mode} hedge, {leverage:g}x, wallet {usdt(wallet)}: long {usdt(lg.notional)} "
-        f"from {price(lg.entry_price)}, short {usdt(sh.notional)} from {price(sh.entry_price)}",
+        f"{r.positions[0].margin_mode} hedge, {leverage:g}x, wallet {usdt(wallet)}:",
+        f"long {usdt(lg.notional)} from {price(lg.entry_price)}, short {usdt(sh.notional)} from "
+        f"{price(sh.entry_price)}",
         f"net exposure {net_q:+.6g} BTC ({'long' if net_q > 0 else 'short' if net_q < 0 else 'flat'})",
         f"at {price(p)}: long PnL {usdt(pnl_l)}, short PnL {usdt(pnl_s)}, sum {usdt(pnl_l + pnl_s)}",
     ]
