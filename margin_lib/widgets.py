@@ -80,7 +80,7 @@ def build_widget(
     ``columns`` (lists of the controls' keys, each key once) sets the controls side by side in
     columns that wrap on a narrow screen; by default they stack. The returned box keeps its
     :class:`~margin_lib.rendering.FigureRenderer` as ``figure_renderer`` (its ``hits`` and
-    ``misses`` count fast and full redraws).
+    ``misses`` count fast and full redraws) and the controls as ``controls`` (the dict given).
     """
     arranged = list(controls.values())
     if columns is not None:
@@ -115,6 +115,7 @@ def build_widget(
     # the style sheet last before the output, so the box's text form starts with the controls
     box = ipw.VBox([*header, *arranged, ipw.HTML(_CSS), out])
     box.figure_renderer = renderer
+    box.controls = dict(controls)
     return box
 
 

@@ -245,7 +245,7 @@ def test_rescue_plot():
 def test_widget_builds_with_the_views_defaults():
     w = lesson.widget()
     assert type(w).__name__ == "VBox"
-    values = {c.description: c.value for c in w.children[1:-1]}
+    values = {c.description: c.value for c in w.controls.values()}
     assert values == {
         "price move (%)": 0.0,
         "added margin (USDT)": 0.0,

@@ -242,7 +242,7 @@ def test_plot_wick_labels():
 def test_widget_builds_with_the_views_defaults():
     w = lesson.widget()
     assert type(w).__name__ == "VBox"
-    values = {c.description: c.value for c in w.children[1:-1]}
+    values = {c.description: c.value for c in w.controls.values()}
     assert values == {
         "side": "long",
         "size (USDT)": SIZE,

@@ -163,4 +163,4 @@ def test_plots_are_labelled_and_mark_the_liquidation():
 
 def test_widget_builds():
     w = lesson.widget()
-    assert len(w.children) == 5  # title, three controls, output
+    assert len(w.controls) == 3 and type(w.children[-1]).__name__ == "Output"
