@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# The folder JupyterLab opens: the lessons, or `make lab LAB_DIR=student` for the student copies.
+LAB_DIR ?= notebooks
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
@@ -50,7 +52,7 @@ site: $(STAMP)
 lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1; open the URL it prints below (Ctrl-C to stop)."
 	$(BIN)/python -m jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) \
-		--ServerApp.root_dir=notebooks
+		--ServerApp.root_dir=$(LAB_DIR)
 
 # The calculator page, served by Voila (no code shown, no token on 127.0.0.1).
 APP_PORT ?= 8866

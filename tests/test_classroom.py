@@ -44,3 +44,21 @@ def test_committed_student_copies_match_the_lessons(tmp_path):
 def test_a_lesson_without_solutions_is_refused():
     with pytest.raises(ValueError, match="needs a '## Solutions' heading"):
         student_copy({"cells": [{"cell_type": "markdown", "source": "# x", "metadata": {}}], "metadata": {}})
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "student").glob("*.ipynb")), ids=lambda p: p.name)
+def test_a_student_copy_runs_top_to_bottom_without_an_error(path, tmp_path):
+    """What a learner does first with a handed-out copy: Run All, answers still blank. Every
+    cell must run (the self-checks ask for an answer instead of failing), from student/ itself."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+    checks = [o for c in nb.cells if c.cell_type == "code" and ".check(" in c.source for o in c.outputs]
+    texts = [o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in checks]
+    assert texts and all("replace None with your answer" in t for t in texts)
