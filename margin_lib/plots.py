@@ -35,6 +35,7 @@ __all__ = [
     "stable_limits",
     "steady_axes",
     "usdt_ticks",
+    "legend_below",
 ]
 
 #: Okabe–Ito colours by role.
@@ -186,6 +187,24 @@ def usdt_ticks(*axes: Axis) -> None:
     """
     for axis in axes:
         axis.set_major_formatter(mpl.ticker.FuncFormatter(_usdt_tick))
+
+
+def legend_below(fig: Figure, *axes: Axes, ncols: int | None = None) -> None:
+    """One legend for the figure, below its axes (off the lines): the entries of ``axes`` in
+    order, each label once; ``ncols`` defaults to one row.
+
+    >>> fig, (a, b) = new_figure(2)
+    >>> _ = a.plot([0, 1], label="balance"), b.plot([0, 1], label="balance"), b.plot([1, 0], label="MM")
+    >>> legend_below(fig, a, b)
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
+    ['balance', 'MM']
+    >>> plt.close(fig)
+    """
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=ncols or len(entries))
 
 
 def _axis_usdt(ax: Axes) -> None:

@@ -40,7 +40,7 @@ from ..fees import (
     trading_fee,
 )
 from ..format import pct, price, table, usdt
-from ..plots import COLORS, new_figure
+from ..plots import COLORS, legend_below, new_figure
 from ..widgets import build_widget, leverage_slider
 
 __all__ = [
@@ -360,7 +360,7 @@ def _plot_runs(ax, runs: list[FundingRun], labels: list[str], text_y: float = 0.
     ax.set_ylabel("BTC price (USDT)")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xlim(0, max(hours[-1], FUNDING_INTERVAL_HOURS) * 1.02)
-    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    legend_below(ax.figure, ax, ncols=2)
 
 
 def plot_week(leverage: float = 10.0, rates: tuple[float, ...] = (TYPICAL_RATE, EXTREME_RATE)) -> Figure:

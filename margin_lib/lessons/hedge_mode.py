@@ -31,7 +31,15 @@ from ..exercises import Exercise
 from ..format import pct, price, table, usdt
 from ..liquidation import hedge_liquidation_price
 from ..margin import unrealized_pnl
-from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits, steady_axes
+from ..plots import (
+    COLORS,
+    legend_below,
+    mark_price_line,
+    new_figure,
+    plot_margin_balance,
+    stable_limits,
+    steady_axes,
+)
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -460,12 +468,7 @@ def plot(
             plot_margin_balance(leg.side, leg.quantity, leg.entry_price, leg.isolated_wallet,
                                 brackets=acct.brackets(BTC), price_range=(lo, hi), mark=p, ax=ax, legend=None,
                                 title=f"Isolated {leg.side} leg: its own liquidation price")  # fmt: skip
-        # one legend below both panels (the same entries twice would crowd the panels)
-        labelled = {}
-        for ax in axes:
-            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-                labelled.setdefault(label, handle)
-        fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncols=len(labelled))
+        legend_below(fig, *axes)  # one legend for both panels: the same entries twice would crowd them
         fig.suptitle("Isolated hedge: each leg can be liquidated alone")
         return fig
     lp = lg.liquidation_price
@@ -517,8 +520,7 @@ def plot(
     ax.set_title("Cross hedge: one balance, one liquidation price for both legs")
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))  # off the lines
+    legend_below(fig, ax)
     return fig
 
 

@@ -29,7 +29,7 @@ from ..examples import CASE_B, ILLUSTRATIVE_PRICES, ISOLATED_EXAMPLE, article_ta
 from ..exercises import Exercise
 from ..format import pct, price, usdt
 from ..margin import adverse_move_to_liquidation, error_tolerance, margin_ratio
-from ..plots import COLORS, mark_price_line, new_figure, plot_margin_balance, stable_limits
+from ..plots import COLORS, legend_below, mark_price_line, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box, move_slider
 
 __all__ = [
@@ -734,7 +734,7 @@ def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
     if added > 0:
         base = opened.position(SYMBOL).liquidation_price
         mark_price_line(ax, base, f"before adding {price(base, 0)}", kind="other", y_text=0.95)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    legend_below(fig, ax, ncols=4)
     if events:
         ax.text(
             0.98,

@@ -37,7 +37,7 @@ from ..margin import (
     margin_ratio,
     unrealized_pnl,
 )
-from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits
+from ..plots import COLORS, legend_below, new_figure, plot_margin_balance, stable_limits
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
 __all__ = [
@@ -549,8 +549,7 @@ def _whole_move(side: str, notional: float, leverage: float, move: float) -> Fig
         else f"{side.capitalize()}: liquidated where the margin balance meets the maintenance line",
     )
     ax.set_ylim(*_usdt_limits(side, n, lev, move))
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    legend_below(fig, ax)
     head = f"{side.capitalize()} {n:,.0f} USDT of BTC at {lev:g}x"
     if math.isnan(move):
         note, where = f"{head}\nno liquidation price: the margin\ncovers a fall to zero", (0.02, 0.95)
@@ -618,12 +617,11 @@ def plot(side: str, notional: float, leverage: float, close_up: bool = True) -> 
     for text in list(close.texts):  # the entry's label lies far outside the close-up
         if not lo <= text.xy[0] <= hi:
             text.remove()
-    handles, labels = whole.get_legend_handles_labels()
     for ax in (whole, close):
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ylo, yhi = ax.get_ylim()
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.1f}" if yhi - ylo < 50 else "{x:,.0f}"))
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    legend_below(fig, whole)
     fig.suptitle(f"{head}: liquidated after a {pct(move, 2)} {word}, where the two lines meet")
     return fig
 

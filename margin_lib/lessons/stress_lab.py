@@ -27,7 +27,7 @@ from ..examples import ILLUSTRATIVE_PRICES
 from ..exercises import Exercise
 from ..format import pct, table, usdt
 from ..klines import KLINE_COLUMNS, Klines, load_klines
-from ..plots import COLORS, mark_price_line, new_figure, usdt_ticks
+from ..plots import COLORS, legend_below, mark_price_line, new_figure, usdt_ticks
 from ..widgets import build_widget, choice_buttons, leverage_slider, move_slider
 
 __all__ = [
@@ -355,7 +355,7 @@ def plot(
         ax.xaxis.set_major_formatter(FixedFormatter([f"{lev}x" for lev in LEVERAGES]))
         ax.set_xlim(-0.8, len(LEVERAGES) - 0.7)
         ax.set_xlabel("leverage (x, log spacing)")
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    legend_below(fig, left, ncols=2)
     left.set_ylim(0, 100)
     right.set_ylim(0, 1.1 * WALLET)
     left.set_ylabel("paths liquidated within a week (%)")
