@@ -1,25 +1,52 @@
-"""A futures account: a wallet, positions in isolated or cross mode, liquidation, fees, funding.
+"""A futures account: a wallet, positions in isolated or cross mode, orders, liquidation, fees,
+funding. The ledger's rules, as the exchange applies them in single-asset USDⓈ-M mode (the
+course's rule book, ``docs/margin-rules.md``):
 
-The model follows the exchange's single-asset USDⓈ-M rules (the course's reference, sections 3,
-5, 6 and 7):
+**Where money sits.** The **wallet balance** is the **cross wallet** (everything not locked in
+an isolated position) plus one **isolated wallet** per isolated position. It changes only by
+transfers (:meth:`Account.deposit`, :meth:`Account.withdraw`), realised PnL, fees, funding and
+liquidations; every change is an :class:`Event` in ``Account.events``.
 
-- The **wallet balance** is split into the **cross wallet** (everything not locked in an isolated
-  position) and one **isolated wallet** per isolated position.
-- Opening a position costs its initial margin ``N / L`` plus the opening fee ``N × fee_rate``,
-  paid from the **available balance** ``max(0, cross wallet + cross UPNL − cross IM)``, where
-  cross IM is valued at the mark. In isolated mode the initial margin moves into the position's
-  isolated wallet; in cross mode it stays in the cross wallet and only the fee leaves it.
-- :meth:`Account.mark` values positions at new mark prices. An isolated position whose margin
-  balance (isolated wallet + UPNL) falls to its maintenance margin is liquidated alone and
-  loses its isolated wallet, nothing more. When the cross margin balance (cross wallet + cross
-  UPNL) falls to the cross maintenance margin, **every** cross position is liquidated at once and
-  the cross wallet is lost.
-- The liquidation fee and the exact closing fill are not modelled: a liquidated position loses
-  the whole margin that backed it, as the course's reference prescribes.
+**What can pay for what.**
+
+- A **cross** order's initial margin ``N / L`` and fee come from the **available balance**
+  ``max(0, cross wallet + cross UPNL − cross IM)``: unrealised cross profit may back new cross
+  positions. The margin stays in the cross wallet; only the fee leaves it.
+- Money that **leaves the cross wallet** (an isolated order's margin and fee,
+  :meth:`~Account.add_margin`, :meth:`~Account.withdraw`) may not come from unrealised profit.
+  The most that can leave is the exchange's rule for the maximum addable margin and the maximum
+  transfer out::
+
+      max_transferable = max(0, min(cross wallet − cross MM, available balance))
+
+  Were unrealised profit allowed out, a later cross liquidation would close positions whose
+  profit had already been spent, and the account would end with more than the prices justify.
+
+**Orders** (:meth:`~Account.place_order`, a market order filled at the given price, which
+becomes the mark). In one-way mode an order against the open position reduces it (the PnL of
+the part closed is realised; an isolated position releases that share of its wallet), an order
+of the same size closes it, and a larger one flips it: the rest opens on the other side with its
+own margin and tier checks. ``reduce_only=True`` refuses anything that would grow or flip the
+position. In hedge mode an order opens or adds to the leg of its own side.
+:meth:`~Account.open_position` and :meth:`~Account.close_position` are shorthands. A position is
+never left smaller than the exchange's minimum quantity (:data:`MIN_QUANTITY`), and a close
+within rounding of the whole position closes all of it.
+
+**What a liquidation takes.** After every change the account is checked: an isolated position
+whose margin balance (isolated wallet + UPNL) is at or below its maintenance margin is
+liquidated alone; when the cross margin balance (cross wallet + cross UPNL) is at or below the
+cross maintenance margin, **every** cross position is liquidated at once. A liquidated position
+is closed at the mark (its PnL realised: a ``liquidation`` event), and the margin balance left
+behind it is taken (``clearance``): the isolated wallet, or the whole cross wallet, is gone,
+while the other isolated positions, and the spot wallet, are untouched. If the margin balance
+was negative (the price jumped past the bankruptcy price), the exchange's insurance fund
+absorbs the shortfall (an ``insurance`` event) and the wallet ends at 0. The liquidation fee
+and the exact closing fill are not modelled: the whole backing margin is lost, as the rule book
+prescribes.
 
 Every refused operation raises :class:`~margin_lib.errors.OrderRefusedError` (or
-:class:`~margin_lib.errors.InvalidInputError` for a malformed value) **before** anything
-changes, so the account is left exactly as it was.
+:class:`~margin_lib.errors.InvalidInputError` for a malformed value) and leaves the account
+exactly as it was: each operation runs on a copy that replaces the account only when it succeeds.
 
 >>> acct = Account(1_000, fee_rate=0)
 >>> acct.open_position("BTCUSDT", "long", notional=1_000, price=100_000, leverage=10)
@@ -30,139 +57,48 @@ changes, so the account is left exactly as it was.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import _validate as v
+from .account_records import (
+    SIDE_NAME,
+    AccountReport,
+    Event,
+    Position,
+    PositionReport,
+    liquidation_losses,
+)
 from .brackets import BracketTable
 from .errors import InvalidInputError, OrderRefusedError
 from .fees import MAX_FEE_RATE, MAX_FUNDING_RATE, TAKER_FEE_RATE
 from .liquidation import bankruptcy_price, hedge_liquidation_price, liquidation_price
 from .margin import account_margin_level, margin_ratio
 
-__all__ = ["Account", "Position", "PositionReport", "AccountReport", "Event"]
+__all__ = [
+    "Account", "Position", "PositionReport", "AccountReport", "Event", "MIN_QUANTITY", "liquidation_losses",
+]  # fmt: skip
 
 MARGIN_MODES = ("isolated", "cross")
 POSITION_MODES = ("one-way", "hedge")
-_SIDE_NAME = {1: "long", -1: "short"}
+_SIDE_NAME = SIDE_NAME
 
+#: The leverage a symbol starts with on the exchange until it is changed.
+DEFAULT_LEVERAGE = 20.0
 
-@dataclass
-class Position:
-    """An open position (state held by :class:`Account`). ``side`` is +1 long / −1 short,
-    ``isolated_wallet`` is 0 for a cross position, prices and money in USDT."""
+#: The exchange's smallest order quantity (and quantity step) for the shipped symbols, in coins
+#: (the LOT_SIZE filter of its exchange information, September 2026). No position may be left
+#: smaller; other symbols have no such floor here.
+MIN_QUANTITY = {"BTCUSDT": 0.001, "ETHUSDT": 0.001}
 
-    symbol: str
-    side: int
-    quantity: float
-    entry_price: float
-    leverage: float
-    margin_mode: str
-    mark_price: float
-    isolated_wallet: float = 0.0
+# Relative rounding below which two quantities count as equal (a close of 0.3 BTC after
+# 0.1 + 0.2 closes the whole position rather than leaving 5.55e-17 BTC).
+_ROUNDING = 1e-9
 
-    @property
-    def side_name(self) -> str:
-        return _SIDE_NAME[self.side]
-
-    @property
-    def notional(self) -> float:
-        """Notional at the mark price, ``Q × P``."""
-        return self.quantity * self.mark_price
-
-    @property
-    def unrealized_pnl(self) -> float:
-        """``s × Q × (P − EP)``."""
-        return self.side * self.quantity * (self.mark_price - self.entry_price)
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that changed the wallet: ``kind`` is ``open``, ``close``, ``fee``, ``funding``,
-    ``liquidation``, ``deposit``, ``add_margin`` or ``remove_margin``; ``amount`` is the cash
-    flow into the wallet (negative = paid or lost), in USDT."""
-
-    kind: str
-    symbol: str | None
-    side: str | None
-    margin_mode: str | None
-    price: float | None
-    amount: float
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class PositionReport:
-    """One position, valued at its mark (all money in USDT, rates as fractions).
-
-    ``margin_balance`` and ``margin_ratio`` are the position's own for an isolated position and
-    the whole cross account's for a cross position. ``liquidation_price`` and
-    ``bankruptcy_price`` are ``nan`` where none exists (the exchange shows "--").
-    """
-
-    symbol: str
-    side: str
-    margin_mode: str
-    quantity: float
-    entry_price: float
-    mark_price: float
-    notional: float
-    leverage: float
-    initial_margin: float
-    isolated_wallet: float
-    unrealized_pnl: float
-    roe: float
-    mmr: float
-    maintenance_margin: float
-    margin_balance: float
-    margin_ratio: float
-    liquidation_price: float
-    bankruptcy_price: float
-
-
-@dataclass(frozen=True)
-class AccountReport:
-    """A snapshot of the account.
-
-    - ``wallet_balance`` = cross wallet + all isolated wallets;
-      ``equity`` = wallet balance + all UPNL.
-    - ``available_balance`` = ``max(0, cross wallet + cross UPNL − cross IM at mark)``: what a
-      new order, a transfer out or an ``add_margin`` can use.
-    - ``margin_ratio`` is the exchange's cross figure ``cross MM / cross margin balance``
-      (liquidation at >= 1); ``account_margin_level`` is the article's ``equity / MM`` for the
-      cross part (safe while >= 1). They are reciprocals. With no cross position they are 0 and
-      ``inf``.
-    """
-
-    wallet_balance: float
-    cross_wallet_balance: float
-    equity: float
-    unrealized_pnl: float
-    available_balance: float
-    cross_margin_balance: float
-    cross_maintenance_margin: float
-    margin_ratio: float
-    account_margin_level: float
-    positions: tuple[PositionReport, ...] = field(default_factory=tuple)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def position(self, symbol: str, side: str | int | None = None) -> PositionReport:
-        """The report of the position on ``symbol`` (give ``side`` in hedge mode)."""
-        found = [
-            p
-            for p in self.positions
-            if p.symbol == symbol and (side is None or p.side == _SIDE_NAME[v.side_scalar("side", side)])
-        ]
-        if len(found) != 1:
-            raise InvalidInputError(
-                f"symbol {symbol!r} (side {side!r}) must name exactly one open position; found {len(found)}"
-            )
-        return found[0]
+T = TypeVar("T")
 
 
 class Account:
@@ -181,6 +117,11 @@ class Account:
     position_mode:
         ``"one-way"`` (default: one net position per symbol) or ``"hedge"`` (a long and a short
         leg per symbol).
+
+    Sides are ``"long"``/``"short"``, or the exchange's order words ``"buy"``/``"sell"``, or +1/−1.
+    Leverage is any number from 1 to the tier's maximum. The exchange itself only takes whole
+    numbers (1x, 2x, ...); the account also accepts fractions such as 2.5x, which the formulas
+    handle the same way, for what-if questions.
     """
 
     def __init__(
@@ -191,9 +132,13 @@ class Account:
         fee_rate: float = TAKER_FEE_RATE,
         position_mode: str = "one-way",
     ) -> None:
-        self._cross_wallet = float(v.positive("wallet_balance", wallet_balance))
-        self.fee_rate = float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
+        self._cross_wallet = v.scalar(v.positive, "wallet_balance", wallet_balance)
+        self.fee_rate = v.scalar(v.number, "fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE)
         self._position_mode = v.choice("position_mode", position_mode, POSITION_MODES)
+        if brackets is not None and not isinstance(brackets, Mapping):
+            raise InvalidInputError(
+                f"brackets must be a dict of symbol -> BracketTable; got {brackets!r:.60}"
+            )
         self._tables: dict[str, BracketTable] = {}
         for sym, table in (brackets or {}).items():
             if not isinstance(table, BracketTable):
@@ -261,6 +206,14 @@ class Account:
         new.events = list(self.events)
         return new
 
+    def _transaction(self, change: Callable[[Account], T]) -> T:
+        """Run ``change`` on a copy and keep the copy only if it succeeds: a refusal raised
+        anywhere inside leaves this account exactly as it was."""
+        trial = self.copy()
+        out = change(trial)
+        self.__dict__.update(trial.__dict__)
+        return out
+
     # ---------------------------------------------------------------- modes
     def set_margin_mode(self, symbol: str, mode: str) -> None:
         """Set ``symbol``'s margin mode; refused while that symbol has an open position.
@@ -287,22 +240,23 @@ class Account:
         self._position_mode = mode_
 
     def leverage(self, symbol: str) -> float | None:
-        """The leverage set for ``symbol`` (``None`` before the first position)."""
+        """The leverage set for ``symbol`` (``None`` until set or used by an order)."""
         return self._leverage.get(_symbol(symbol))
 
     def set_leverage(self, symbol: str, leverage: float) -> None:
-        """Change ``symbol``'s leverage.
+        """Change ``symbol``'s leverage, with or without a position open.
 
-        Refused above the tier's maximum for the open notional; for an open isolated position it
+        Refused for a symbol without a tier table, and above the tier's maximum for the open
+        notional (for no position, the first tier's maximum); for an open isolated position it
         may be raised but not lowered; for cross positions, refused if the available balance
         cannot pay the larger initial margin.
         """
         sym = _symbol(symbol)
-        lev = float(v.leverage("leverage", leverage))
+        lev = v.scalar(v.leverage, "leverage", leverage)
+        table = self.brackets(sym)
         legs = [p for p in self._positions.values() if p.symbol == sym]
+        self._check_max_leverage(sym, sum(p.notional for p in legs), lev, table)
         if legs:
-            total = sum(p.quantity * p.mark_price for p in legs)
-            self._check_max_leverage(sym, total, lev)
             old = self._leverage[sym]
             if legs[0].margin_mode == "isolated" and lev < old:
                 raise OrderRefusedError(
@@ -324,11 +278,102 @@ class Account:
     # ---------------------------------------------------------------- money in and out
     def deposit(self, amount: float) -> None:
         """Transfer USDT into the futures (cross) wallet, e.g. from the spot wallet."""
-        amt = float(v.positive("amount", amount))
+        amt = v.scalar(v.positive, "amount", amount)
         self._cross_wallet += amt
         self.events.append(Event("deposit", None, None, None, None, amt))
 
+    def max_transferable(self) -> float:
+        """The most USDT that may leave the cross wallet, for an isolated wallet or the spot
+        wallet: ``max(0, min(cross wallet − cross MM, available balance))``. Unrealised profit
+        never counts."""
+        return self.report().max_transferable
+
+    def withdraw(self, amount: float) -> None:
+        """Transfer USDT out of the futures wallet (to the spot wallet), up to
+        :meth:`max_transferable`."""
+        amt = v.scalar(v.positive, "amount", amount)
+
+        def change(acct: Account) -> None:
+            acct._take_from_cross(amt, "amount")
+            acct._cross_wallet -= amt
+            acct.events.append(Event("withdraw", None, None, None, None, -amt))
+
+        self._transaction(change)
+
+    def _take_from_cross(self, amount: float, what: str) -> None:
+        r = self.report()
+        if amount <= r.max_transferable + 1e-9:
+            return
+        if r.max_transferable >= r.available_balance:
+            raise OrderRefusedError(
+                f"{what} must not exceed the available balance {r.available_balance:,.2f} USDT; "
+                f"got {amount:,.2f}"
+            )
+        raise OrderRefusedError(
+            f"{what} must not exceed {r.max_transferable:,.2f} USDT, what may leave the cross wallet "
+            f"(cross wallet {r.cross_wallet_balance:,.2f} − cross maintenance margin "
+            f"{r.cross_maintenance_margin:,.2f}; unrealised profit cannot be moved out); got {amount:,.2f}"
+        )
+
     # ---------------------------------------------------------------- trading
+    def place_order(
+        self,
+        symbol: str,
+        side: str | int,
+        *,
+        price: float,
+        quantity: float | None = None,
+        notional: float | None = None,
+        leverage: float | None = None,
+        reduce_only: bool = False,
+        fee_rate: float | None = None,
+    ) -> list[Event]:
+        """A market order filled at ``price``, sized by ``quantity`` (coins) **or** ``notional``
+        (USDT); returns the events it caused (fills, fees and any liquidation that follows).
+
+        The fill price becomes the symbol's mark. ``leverage`` defaults to the symbol's setting
+        (:data:`DEFAULT_LEVERAGE` until set); while a position is open it must match that
+        setting (change it with :meth:`set_leverage`).
+
+        One-way mode: an order against the open position reduces, closes or flips it (see the
+        module's rules); ``reduce_only=True`` refuses an order that would grow or flip it.
+        Hedge mode: the order opens or adds to the leg of its own side; ``reduce_only`` does
+        not apply (close a leg with :meth:`close_position`).
+
+        >>> acct = Account(10_000, fee_rate=0)
+        >>> _ = acct.place_order("BTCUSDT", "buy", quantity=1, price=100_000, leverage=10)
+        >>> _ = acct.place_order("BTCUSDT", "sell", quantity=0.4, price=110_000)
+        >>> acct.positions[0].quantity, acct.report().wallet_balance
+        (0.6, 14000.0)
+        """
+        sym = _symbol(symbol)
+        s = v.side_scalar("side", side)
+        p = v.scalar(v.positive, "price", price)
+        rate = self._fee_rate(fee_rate)
+        q, sized_notional = _order_size(quantity, notional, p)
+        lev = None if leverage is None else v.scalar(v.leverage, "leverage", leverage)
+        if not isinstance(reduce_only, (bool, np.bool_)):
+            raise InvalidInputError(f"reduce_only must be True or False; got {reduce_only!r}")
+        if reduce_only and self._position_mode == "hedge":
+            raise OrderRefusedError(
+                "reduce_only applies in one-way mode; in hedge mode each side is its own leg: "
+                "close a leg with close_position(symbol, price, side=...)"
+            )
+        self.brackets(sym)  # refuses a symbol without a tier table
+
+        def change(acct: Account) -> list[Event]:
+            if acct._mark({sym: p}):
+                raise OrderRefusedError(
+                    f"a mark of {p:g} for {sym} liquidates open positions first; call mark() to "
+                    "apply it, then place the order"
+                )
+            start = len(acct.events)
+            acct._fill(sym, s, q, p, lev, rate, bool(reduce_only), sized_notional)
+            acct._settle()
+            return acct.events[start:]
+
+        return self._transaction(change)
+
     def open_position(
         self,
         symbol: str,
@@ -341,84 +386,24 @@ class Account:
         fee_rate: float | None = None,
     ) -> None:
         """Open (or add to) a position at ``price``, sized by ``quantity`` (coins) **or**
-        ``notional`` (USDT), at ``leverage``.
+        ``notional`` (USDT), at ``leverage``: :meth:`place_order` for an order that only opens.
 
-        The fill is at ``price``, which also becomes the symbol's mark. Refused when the leverage
-        is above the tier's maximum for the resulting notional, when it differs from the
-        leverage already set for an open position on the symbol, when one-way mode already holds
-        the opposite side, or when the available balance cannot pay initial margin + fee.
+        Refused when the leverage is above the tier's maximum for the resulting notional, when it
+        differs from the leverage already set for an open position on the symbol, when one-way
+        mode holds the opposite side (use :meth:`place_order` to reduce, close or flip it), or
+        when the balance cannot pay initial margin + fee.
         """
         sym = _symbol(symbol)
         s = v.side_scalar("side", side)
-        p = float(v.positive("price", price))
-        lev = float(v.leverage("leverage", leverage))
-        rate = (
-            self.fee_rate
-            if fee_rate is None
-            else float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
-        )
-        if (quantity is None) == (notional is None):
-            raise InvalidInputError(
-                f"give exactly one of quantity= (coins) or notional= (USDT); got "
-                f"quantity={quantity!r}, notional={notional!r}"
-            )
-        if quantity is not None:
-            q = float(v.positive("quantity", quantity))
-        else:
-            q = float(v.positive("notional", notional)) / p
-        table = self.brackets(sym)
-        mode = self.margin_mode(sym)
-        key = (sym, s)
-        existing = self._positions.get(key)
         if self._position_mode == "one-way" and (sym, -s) in self._positions:
             raise OrderRefusedError(
-                f"one-way mode holds a {_SIDE_NAME[-s]} {sym} position; opening a "
-                f"{_SIDE_NAME[s]} would reduce it: use close_position, or switch to hedge mode "
-                "(with no position open) to hold both sides"
+                f"one-way mode holds a {_SIDE_NAME[-s]} {sym} position, so a {_SIDE_NAME[s]} order "
+                f"reduces, closes or flips it rather than opening: use place_order({sym!r}, "
+                f"{_SIDE_NAME[s]!r}, ...) for that, or close_position"
             )
-        # sized by notional: use it as given (q × p can round across a tier floor)
-        order_notional = q * p if notional is None else float(notional)  # for the tier check only
-        total_q = q + (existing.quantity if existing else 0.0)
-        total_notional = order_notional + (existing.quantity * p if existing else 0.0)
-        self._check_max_leverage(sym, total_notional, lev, table)
-        if self.has_position(sym) and lev != self._leverage[sym]:
-            raise OrderRefusedError(
-                f"leverage must match the {self._leverage[sym]:g}x set for the open {sym} "
-                f"position; got {lev:g}x (use set_leverage to change it)"
-            )
-        im = q * p / lev
-        fee = q * p * rate
-        trial = self.copy()
-        if trial.mark({sym: p}):
-            raise OrderRefusedError(
-                f"a mark of {p:g} for {sym} liquidates open positions first; call mark() to apply "
-                "it, then open"
-            )
-        available = trial.report().available_balance
-        if im + fee > available + 1e-9:
-            max_lev = float(table.max_leverage(total_notional))
-            raise OrderRefusedError(
-                f"insufficient available balance: initial margin {im:,.2f} + opening fee "
-                f"{fee:,.2f} = {im + fee:,.2f} USDT, but only {available:,.2f} USDT is available. "
-                "Ways out: transfer funds into the futures wallet, reduce the position size, or "
-                f"raise the leverage (up to {max_lev:g}x for this size)"
-            )
-        # -- all checks passed: change the account
-        self.mark({sym: p})
-        self._leverage[sym] = lev
-        self._modes.setdefault(sym, mode)
-        self._cross_wallet -= fee
-        if mode == "isolated":
-            self._cross_wallet -= im
-        if existing:
-            existing.entry_price = (existing.quantity * existing.entry_price + q * p) / total_q
-            existing.quantity = total_q
-            existing.isolated_wallet += im if mode == "isolated" else 0.0
-        else:
-            self._positions[key] = Position(sym, s, q, p, lev, mode, p, im if mode == "isolated" else 0.0)
-        self.events.append(Event("open", sym, _SIDE_NAME[s], mode, p, 0.0, f"{q:g} @ {p:g}"))
-        if fee:
-            self.events.append(Event("fee", sym, _SIDE_NAME[s], mode, p, -fee, "opening fee"))
+        self.place_order(
+            sym, s, price=price, quantity=quantity, notional=notional, leverage=leverage, fee_rate=fee_rate
+        )
 
     def close_position(
         self,
@@ -429,33 +414,122 @@ class Account:
         quantity: float | None = None,
         fee_rate: float | None = None,
     ) -> float:
-        """Close all (or ``quantity`` coins) of a position at ``price``; returns the realized PnL.
+        """Close all (or ``quantity`` coins) of a position at ``price``; returns the realised PnL.
 
-        The PnL and the released isolated margin go to the cross wallet, less the closing fee.
-        Refused if the position does not exist, if ``quantity`` exceeds its size, or if the
-        position would already have been liquidated at ``price`` (call :meth:`mark` first).
+        The PnL and the released isolated margin go to the cross wallet, less the closing fee; a
+        liquidation that the fee causes follows at once. Refused if the position does not exist,
+        if ``quantity`` exceeds its size, if it would leave less than the exchange's minimum
+        quantity open, or if the position would already have been liquidated at ``price``
+        (call :meth:`mark` first).
         """
         pos = self._find(symbol, side)
-        p = float(v.positive("price", price))
-        rate = (
-            self.fee_rate
-            if fee_rate is None
-            else float(v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE))
-        )
-        q = pos.quantity if quantity is None else float(v.positive("quantity", quantity))
-        if q > pos.quantity * (1 + 1e-12):
+        p = v.scalar(v.positive, "price", price)
+        rate = self._fee_rate(fee_rate)
+        q = pos.quantity if quantity is None else v.scalar(v.positive, "quantity", quantity)
+        if q > pos.quantity * (1 + _ROUNDING):
             raise OrderRefusedError(
                 f"quantity must not exceed the open {pos.quantity:g} {pos.symbol}; got {q:g}"
             )
-        q = min(q, pos.quantity)
-        trial = self.copy()
-        if any(e.symbol == pos.symbol and e.side == pos.side_name for e in trial.mark({pos.symbol: p})):
+        key = (pos.symbol, pos.side)
+
+        def change(acct: Account) -> float:
+            if any(e.symbol == pos.symbol and e.side == pos.side_name for e in acct._mark({pos.symbol: p})):
+                raise OrderRefusedError(
+                    f"the {pos.side_name} {pos.symbol} position would already be liquidated at a "
+                    f"mark of {p:g}; call mark() to apply the liquidation"
+                )
+            pnl = acct._reduce(acct._positions[key], q, p, rate)
+            acct._settle()
+            return pnl
+
+        return self._transaction(change)
+
+    def _fill(
+        self, sym: str, s: int, q: float, p: float, lev: float | None, rate: float, reduce_only: bool,
+        sized_notional: float | None,
+    ) -> None:  # fmt: skip
+        """Apply one market order to this account (a trial copy): reduce, close, flip or open."""
+        setting = self._leverage.get(sym, DEFAULT_LEVERAGE)
+        if lev is not None and self.has_position(sym) and lev != setting:
+            same = self._positions.get((sym, s))
+            held = same.quantity * p if same else 0.0
+            self._check_max_leverage(sym, held + q * p, lev)  # the tier's limit is the first news
             raise OrderRefusedError(
-                f"the {pos.side_name} {pos.symbol} position would already be liquidated at a mark "
-                f"of {p:g}; call mark() to apply the liquidation"
+                f"leverage must match the {setting:g}x set for the open {sym} position; got "
+                f"{lev:g}x (use set_leverage to change it)"
             )
-        # -- all checks passed
-        self.mark({pos.symbol: p})
+        opposite = self._positions.get((sym, -s)) if self._position_mode == "one-way" else None
+        if opposite is not None:
+            closing = opposite.quantity if q >= opposite.quantity * (1 - _ROUNDING) else q
+            rest = q - closing
+            if rest <= opposite.quantity * _ROUNDING:
+                rest = 0.0
+            if reduce_only and rest > 0:
+                raise OrderRefusedError(
+                    f"reduce_only: this {_SIDE_NAME[s]} order of {q:g} {sym} is larger than the open "
+                    f"{opposite.side_name} of {opposite.quantity:g}, so it would flip the position; "
+                    f"order at most {opposite.quantity:g}, or drop reduce_only"
+                )
+            self._reduce(opposite, closing, p, rate)
+            if rest > 0:
+                self._open(sym, s, rest, p, lev if lev is not None else setting, rate, None)
+            return
+        if reduce_only:
+            held = self._positions.get((sym, s))
+            what = f"would add to the {held.side_name}" if held else "would open a new position"
+            raise OrderRefusedError(
+                f"reduce_only: there is no {_SIDE_NAME[-s]} {sym} position for this {_SIDE_NAME[s]} "
+                f"order to reduce; it {what}"
+            )
+        self._open(sym, s, q, p, lev if lev is not None else setting, rate, sized_notional)
+
+    def _open(
+        self, sym: str, s: int, q: float, p: float, lev: float, rate: float, sized_notional: float | None
+    ) -> None:
+        """Open or add to the ``s`` side of ``sym`` (checks tiers and balance, then pays)."""
+        table = self.brackets(sym)
+        mode = self.margin_mode(sym)
+        existing = self._positions.get((sym, s))
+        _check_min_quantity(sym, q + (existing.quantity if existing else 0.0), "open")
+        # sized by notional: use it as given (q × p can round across a tier floor)
+        order_notional = q * p if sized_notional is None else sized_notional
+        held = existing.quantity * p if existing else 0.0  # the tier of this side's position
+        self._check_max_leverage(sym, order_notional + held, lev, table)
+        im, fee = q * p / lev, q * p * rate
+        report = self.report()
+        budget, rule = report.available_balance, "is available"
+        if mode == "isolated" and report.max_transferable < budget:
+            budget = report.max_transferable
+            rule = "is available to move into an isolated wallet (unrealised profit cannot move)"
+        if im + fee > budget + 1e-9:
+            max_lev = float(table.max_leverage(order_notional + held))
+            raise OrderRefusedError(
+                f"insufficient available balance: initial margin {im:,.2f} + opening fee "
+                f"{fee:,.2f} = {im + fee:,.2f} USDT, but only {budget:,.2f} USDT {rule}. "
+                "Ways out: transfer funds into the futures wallet, reduce the position size, or "
+                f"raise the leverage (up to {max_lev:g}x for this size)"
+            )
+        self._leverage[sym] = lev
+        self._modes.setdefault(sym, mode)
+        self._cross_wallet -= fee + (im if mode == "isolated" else 0.0)
+        if existing:
+            total_q = existing.quantity + q
+            existing.entry_price = (existing.quantity * existing.entry_price + q * p) / total_q
+            existing.quantity = total_q
+            existing.isolated_wallet += im if mode == "isolated" else 0.0
+        else:
+            wallet = im if mode == "isolated" else 0.0
+            self._positions[(sym, s)] = Position(sym, s, q, p, lev, mode, p, wallet)
+        self.events.append(Event("open", sym, _SIDE_NAME[s], mode, p, 0.0, f"{q:g} @ {p:g}"))
+        if fee:
+            self.events.append(Event("fee", sym, _SIDE_NAME[s], mode, p, -fee, "opening fee"))
+
+    def _reduce(self, pos: Position, q: float, p: float, rate: float) -> float:
+        """Close ``q`` coins of ``pos`` at ``p`` (the mark is already ``p``); return the PnL."""
+        if q >= pos.quantity * (1 - _ROUNDING):
+            q = pos.quantity
+        else:
+            _check_min_quantity(pos.symbol, pos.quantity - q, "close")
         pnl = pos.side * q * (p - pos.entry_price)
         fee = q * p * rate
         share = q / pos.quantity
@@ -466,11 +540,10 @@ class Account:
         else:
             pos.quantity -= q
             pos.isolated_wallet -= released
-        self.events.append(Event("close", pos.symbol, pos.side_name, pos.margin_mode, p, pnl))
+        where = (pos.symbol, pos.side_name, pos.margin_mode, p)
+        self.events.append(Event("close", *where, pnl, f"{q:g} @ {p:g}"))
         if fee:
-            self.events.append(
-                Event("fee", pos.symbol, pos.side_name, pos.margin_mode, p, -fee, "closing fee")
-            )
+            self.events.append(Event("fee", *where, -fee, "closing fee"))
         return pnl
 
     # ---------------------------------------------------------------- isolated margin
@@ -484,38 +557,46 @@ class Account:
         return max(0.0, min(wb - mm, wb + pos.unrealized_pnl - pos.notional / pos.leverage))
 
     def add_margin(self, symbol: str, amount: float, side: str | int | None = None) -> None:
-        """Move ``amount`` USDT from the available balance into an isolated position's wallet.
+        """Move ``amount`` USDT from the cross wallet into an isolated position's wallet, up to
+        :meth:`max_transferable` (unrealised profit cannot be moved).
 
         Moves its liquidation price away from the mark; the leverage setting, the MMR and the
         maintenance margin stay as they were.
         """
         pos = self._find(symbol, side)
         self._require_isolated(pos, "add margin to")
-        amt = float(v.positive("amount", amount))
-        available = self.report().available_balance
-        if amt > available + 1e-9:
-            raise OrderRefusedError(
-                f"amount must not exceed the available balance {available:,.2f} USDT; got {amt:,.2f}"
-            )
-        self._cross_wallet -= amt
-        pos.isolated_wallet += amt
-        self.events.append(Event("add_margin", pos.symbol, pos.side_name, "isolated", None, -amt))
+        amt = v.scalar(v.positive, "amount", amount)
+        key = (pos.symbol, pos.side)
+
+        def change(acct: Account) -> None:
+            acct._take_from_cross(amt, "amount")
+            acct._cross_wallet -= amt
+            acct._positions[key].isolated_wallet += amt
+            acct.events.append(Event("add_margin", pos.symbol, pos.side_name, "isolated", None, -amt))
+
+        self._transaction(change)
 
     def remove_margin(self, symbol: str, amount: float, side: str | int | None = None) -> None:
         """Move ``amount`` USDT from an isolated position back to the cross wallet, up to
         :meth:`max_removable_margin`."""
         pos = self._find(symbol, side)
         self._require_isolated(pos, "remove margin from")
-        amt = float(v.positive("amount", amount))
+        amt = v.scalar(v.positive, "amount", amount)
         most = self.max_removable_margin(symbol, side)
         if amt > most + 1e-9:
             raise OrderRefusedError(
                 f"amount must not exceed the removable margin {most:,.2f} USDT "
                 f"(min(wallet − MM, wallet + UPNL − notional / leverage)); got {amt:,.2f}"
             )
-        self._cross_wallet += amt
-        pos.isolated_wallet -= amt
-        self.events.append(Event("remove_margin", pos.symbol, pos.side_name, "isolated", None, amt))
+        key = (pos.symbol, pos.side)
+
+        def change(acct: Account) -> None:
+            acct._cross_wallet += amt
+            acct._positions[key].isolated_wallet -= amt
+            acct.events.append(Event("remove_margin", pos.symbol, pos.side_name, "isolated", None, amt))
+            acct._settle()
+
+        self._transaction(change)
 
     # ---------------------------------------------------------------- marking and liquidation
     def mark(self, prices: Mapping[str, float]) -> list[Event]:
@@ -526,51 +607,32 @@ class Account:
         cross margin balance falls to the cross maintenance margin, every cross position is
         liquidated together and the cross wallet is lost.
         """
-        if not isinstance(prices, Mapping):
-            raise InvalidInputError(f"prices must be a dict of symbol -> mark price; got {prices!r:.60}")
-        clean = {_symbol(k): float(v.positive(f"prices[{k!r}]", p)) for k, p in prices.items()}
+        clean = _prices("prices", prices)
+        return self._transaction(lambda acct: acct._mark(clean))
+
+    def _mark(self, clean: Mapping[str, float]) -> list[Event]:
         self._marks.update(clean)
         for pos in self._positions.values():
             if pos.symbol in clean:
                 pos.mark_price = clean[pos.symbol]
-        return self._liquidate()
+        return self._settle()
 
-    def _liquidate(self) -> list[Event]:
-        events = []
+    def _settle(self) -> list[Event]:
+        """Liquidate what is at or below maintenance (isolated positions one by one, then the
+        cross positions together); a cross wallet left negative with no cross position to hold
+        it up is absorbed by the insurance fund. Returns the events."""
+        events: list[Event] = []
         for key, pos in list(self._positions.items()):
             if pos.margin_mode == "isolated" and pos.isolated_wallet + pos.unrealized_pnl <= self._mm(pos):
                 del self._positions[key]
-                events.append(
-                    Event(
-                        "liquidation",
-                        pos.symbol,
-                        pos.side_name,
-                        "isolated",
-                        pos.mark_price,
-                        -pos.isolated_wallet,
-                        "isolated wallet lost",
-                    )
-                )
+                events += _liquidation_events([pos], pos.isolated_wallet, "isolated wallet")
         cross = [p for p in self._positions.values() if p.margin_mode == "cross"]
-        if cross:
-            balance = self._cross_wallet + sum(p.unrealized_pnl for p in cross)
-            if balance <= sum(self._mm(p) for p in cross):
-                lost = self._cross_wallet
-                for pos in cross:
-                    del self._positions[(pos.symbol, pos.side)]
-                    events.append(
-                        Event(
-                            "liquidation",
-                            pos.symbol,
-                            pos.side_name,
-                            "cross",
-                            pos.mark_price,
-                            0.0,
-                            "closed with every cross position",
-                        )
-                    )
-                events.append(Event("liquidation", None, None, "cross", None, -lost, "cross wallet lost"))
-                self._cross_wallet = 0.0
+        balance = self._cross_wallet + sum(p.unrealized_pnl for p in cross)
+        if (cross and balance <= sum(self._mm(p) for p in cross)) or (not cross and self._cross_wallet < 0):
+            for pos in cross:
+                del self._positions[(pos.symbol, pos.side)]
+            events += _liquidation_events(cross, self._cross_wallet, "cross wallet")
+            self._cross_wallet = 0.0
         self.events.extend(events)
         return events
 
@@ -581,35 +643,27 @@ class Account:
         isolated wallet cannot pay more than it holds). Liquidations that follow are applied and
         returned with the funding events.
         """
-        if not isinstance(rates, Mapping):
-            raise InvalidInputError(f"rates must be a dict of symbol -> funding rate; got {rates!r:.60}")
-        clean = {
-            _symbol(k): float(v.number(f"rates[{k!r}]", r, low=-MAX_FUNDING_RATE, high=MAX_FUNDING_RATE))
-            for k, r in rates.items()
-        }
-        events = []
-        for pos in self._positions.values():
-            if pos.symbol not in clean:
-                continue
-            cash = -pos.side * pos.quantity * pos.mark_price * clean[pos.symbol]
-            if pos.margin_mode == "isolated":
-                cash = max(cash, -pos.isolated_wallet)
-                pos.isolated_wallet += cash
-            else:
-                self._cross_wallet += cash
-            events.append(
-                Event(
-                    "funding",
-                    pos.symbol,
-                    pos.side_name,
-                    pos.margin_mode,
-                    pos.mark_price,
-                    cash,
-                    f"rate {clean[pos.symbol]:+.4%}",
-                )
-            )
-        self.events.extend(events)
-        return events + self._liquidate()
+        clean = _prices("rates", rates, rule=("rate", -MAX_FUNDING_RATE, MAX_FUNDING_RATE))
+
+        def change(acct: Account) -> list[Event]:
+            events = []
+            for pos in acct._positions.values():
+                if pos.symbol not in clean:
+                    continue
+                cash = -pos.side * pos.quantity * pos.mark_price * clean[pos.symbol]
+                if pos.margin_mode == "isolated":
+                    cash = max(cash, -pos.isolated_wallet)
+                    pos.isolated_wallet += cash
+                else:
+                    acct._cross_wallet += cash
+                events.append(
+                    Event("funding", pos.symbol, pos.side_name, pos.margin_mode, pos.mark_price, cash,
+                          f"rate {clean[pos.symbol]:+.4%}")
+                )  # fmt: skip
+            acct.events.extend(events)
+            return events + acct._settle()
+
+        return self._transaction(change)
 
     def replay(self, paths: Mapping[str, Any], *, chunk_size: int | None = None):
         """Replay price paths without changing the account; see :func:`margin_lib.replay.replay`."""
@@ -635,12 +689,14 @@ class Account:
         else:
             ratio, level = 0.0, float("inf")
         reports = tuple(self._position_report(p, mms, cross, cross_mb, ratio) for p in positions)
+        available = max(0.0, self._cross_wallet + cross_upnl - cross_im)
         return AccountReport(
             wallet_balance=wallet,
             cross_wallet_balance=self._cross_wallet,
             equity=wallet + upnl,
             unrealized_pnl=upnl,
-            available_balance=max(0.0, self._cross_wallet + cross_upnl - cross_im),
+            available_balance=available,
+            max_transferable=max(0.0, min(self._cross_wallet - cross_mm, available)),
             cross_margin_balance=cross_mb if cross else 0.0,
             cross_maintenance_margin=cross_mm,
             margin_ratio=ratio,
@@ -686,7 +742,7 @@ class Account:
     def _cross_prices(self, pos, mms, cross) -> tuple[float, float]:
         """Liquidation and bankruptcy price of a cross position, the other marks held fixed."""
         table = self.brackets(pos.symbol)
-        wallet = max(self._cross_wallet, 0.0)
+        wallet = self._cross_wallet  # may be negative: other positions' profit then holds it up
         twin = self._positions.get((pos.symbol, -pos.side))
         hedged = twin is not None and twin.margin_mode == "cross"
         legs = (pos, twin) if hedged else (pos,)
@@ -714,6 +770,11 @@ class Account:
     def _mm(self, pos: Position) -> float:
         """Maintenance margin at the mark (the top tier extended past its cap)."""
         return float(self.brackets(pos.symbol).maintenance_margin_curve(np.float64(pos.notional)))
+
+    def _fee_rate(self, fee_rate: Any) -> float:
+        if fee_rate is None:
+            return self.fee_rate
+        return v.scalar(v.number, "fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE)
 
     def _check_max_leverage(
         self, sym: str, total_notional: float, lev: float, table: BracketTable | None = None
@@ -755,6 +816,73 @@ class Account:
             f"<Account wallet={r.wallet_balance:,.2f} equity={r.equity:,.2f} "
             f"positions=[{', '.join(self._labels())}]>"
         )
+
+
+def _liquidation_events(closed: list[Position], wallet: float, whose: str) -> list[Event]:
+    """Events of a liquidation: each position closed at its mark (PnL realised), then the margin
+    balance left, ``wallet + Σ PnL``, taken (``clearance``) or, if negative, absorbed by the
+    insurance fund (``insurance``). Together they bring ``wallet`` to exactly 0."""
+    mode = closed[0].margin_mode if closed else "cross"
+    events = [
+        Event("liquidation", p.symbol, p.side_name, p.margin_mode, p.mark_price, p.unrealized_pnl,
+              "closed by liquidation; PnL realised at the mark")
+        for p in closed
+    ]  # fmt: skip
+    left = wallet + sum(p.unrealized_pnl for p in closed)
+    alone = len(closed) == 1 and mode == "isolated"
+    sym, side = (closed[0].symbol, closed[0].side_name) if alone else (None, None)
+    if left >= 0:
+        note = f"margin balance left in the {whose}, taken"
+        events.append(Event("clearance", sym, side, mode, None, -left, note))
+    else:
+        events.append(
+            Event("insurance", sym, side, mode, None, -left,
+                  f"the insurance fund absorbs the {whose}'s negative balance of {left:,.2f} USDT")
+        )  # fmt: skip
+    return events
+
+
+def _order_size(quantity: Any, notional: Any, price: float) -> tuple[float, float | None]:
+    """The order's quantity in coins, and its notional when it was sized by notional."""
+    if (quantity is None) == (notional is None):
+        raise InvalidInputError(
+            f"give exactly one of quantity= (coins) or notional= (USDT); got "
+            f"quantity={quantity!r}, notional={notional!r}"
+        )
+    if quantity is not None:
+        return v.scalar(v.positive, "quantity", quantity), None
+    n = v.scalar(v.positive, "notional", notional)
+    return n / price, n
+
+
+def _check_min_quantity(sym: str, left: float, action: str) -> None:
+    """Refuse leaving a position smaller than the exchange's minimum quantity."""
+    least = MIN_QUANTITY.get(sym, 0.0)
+    if 0 < left < least * (1 - _ROUNDING):
+        if action == "open":
+            raise OrderRefusedError(
+                f"quantity must be at least {least:g} {sym[:-4]}, the exchange's minimum for a "
+                f"{sym} position; got {left:.6g}"
+            )
+        raise OrderRefusedError(
+            f"quantity would leave {left:g} {sym[:-4]} open, less than the exchange's minimum "
+            f"{least:g}: close the whole position, or leave at least {least:g}"
+        )
+
+
+def _prices(name: str, values: Any, *, rule: tuple[str, float, float] | None = None) -> dict[str, float]:
+    """A dict of symbol -> number, each checked (prices > 0, or a rate within bounds)."""
+    if not isinstance(values, Mapping):
+        what = "mark price" if rule is None else "funding rate"
+        raise InvalidInputError(f"{name} must be a dict of symbol -> {what}; got {values!r:.60}")
+    out = {}
+    for k, x in values.items():
+        label = f"{name}[{k!r}]"
+        if rule is None:
+            out[_symbol(k)] = v.scalar(v.positive, label, x)
+        else:
+            out[_symbol(k)] = v.scalar(v.number, label, x, low=rule[1], high=rule[2])
+    return out
 
 
 def _hedge_price_with_tiers(

@@ -6,6 +6,7 @@ margin mode.
 
 from __future__ import annotations
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _validate as v
@@ -31,6 +32,7 @@ MAX_FEE_RATE = 0.01
 MAX_FUNDING_RATE = 0.05
 
 
+@v.broadcasting()
 def trading_fee(notional: ArrayLike, rate: ArrayLike) -> ArrayLike:
     """Fee for one fill: ``notional × rate`` in USDT, charged on opening and again on closing.
 
@@ -44,6 +46,7 @@ def trading_fee(notional: ArrayLike, rate: ArrayLike) -> ArrayLike:
     return v.result(n * r, notional, rate)
 
 
+@v.broadcasting()
 def funding_payment(
     side: ArrayLike, quantity: ArrayLike, mark_price: ArrayLike, rate: ArrayLike
 ) -> ArrayLike:
@@ -59,4 +62,7 @@ def funding_payment(
     q = v.positive("quantity", quantity)
     p = v.positive("mark_price", mark_price)
     r = v.number("rate", rate, low=-MAX_FUNDING_RATE, high=MAX_FUNDING_RATE)
-    return v.result(-s * q * p * r, side, quantity, mark_price, rate)
+    with np.errstate(over="ignore"):
+        out = -s * q * p * r
+    v.overflow("the funding payment quantity × mark_price × rate", out, quantity=q, mark_price=p, rate=r)
+    return v.result(out, side, quantity, mark_price, rate)

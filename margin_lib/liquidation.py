@@ -11,7 +11,13 @@ gives::
 ``WB'`` is the wallet that backs the position: its isolated wallet in isolated mode; in cross
 mode the cross wallet minus the maintenance margin of the other cross positions plus their
 unrealized PnL (valued at their current marks, so a cross LP holds only while those marks stay
-put).
+put). A cross wallet can be negative (realised losses paid while other positions' profit holds
+the account up), and so can ``WB'``; the formula holds all the same.
+
+The code evaluates the formulas divided through by the quantity,
+``LP = (WB'/Q + cum/Q − s·EP) / (MMR − s)``, so that neither a huge nor a tiny quantity
+overflows on the way to a representable answer. A result that no float can hold is refused by
+name rather than returned as ``inf``.
 
 Where no positive price satisfies the equation the functions return ``nan``: the exchange shows
 "--". That happens, for example, to a long whose wallet covers the whole notional (a 1x long
@@ -34,6 +40,7 @@ __all__ = ["liquidation_price", "hedge_liquidation_price", "bankruptcy_price", "
 _EDGE = 1e-12
 
 
+@v.broadcasting()
 def effective_wallet(
     wallet_balance: ArrayLike,
     other_maintenance_margin: ArrayLike = 0.0,
@@ -41,12 +48,13 @@ def effective_wallet(
 ) -> np.ndarray:
     """``WB' = WB − MM_other + UPNL_other``: the money that backs one cross position (USDT).
 
-    With both ``other_*`` at 0 it is the isolated wallet itself.
+    With both ``other_*`` at 0 it is the isolated wallet itself. ``wallet_balance`` may be
+    negative (a cross wallet after realised losses); it must be finite.
 
     >>> float(effective_wallet(1_000, 25, -400))
     575.0
     """
-    wb = v.nonnegative("wallet_balance", wallet_balance)
+    wb = v.number("wallet_balance", wallet_balance)
     omm = v.nonnegative("other_maintenance_margin", other_maintenance_margin)
     oupnl = v.number("other_unrealized_pnl", other_unrealized_pnl)
     return wb - omm + oupnl
@@ -56,6 +64,13 @@ def _positive_or_nan(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x, np.nan)
 
 
+def _per_coin(money: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+    """``money / quantity`` (USDT per coin); ±inf where a tiny quantity overflows it."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return money / quantity
+
+
+@v.broadcasting("brackets")
 def liquidation_price(
     side: ArrayLike,
     quantity: ArrayLike,
@@ -95,6 +110,7 @@ def liquidation_price(
     q = v.positive("quantity", quantity)
     ep = v.positive("entry_price", entry_price)
     wb = effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
+    named = {"quantity": q, "entry_price": ep, "wallet_balance": wb}
     inputs = (
         side,
         quantity,
@@ -116,31 +132,41 @@ def liquidation_price(
                 "maintenance_amount comes from the bracket table when brackets= is given; "
                 f"got maintenance_amount={maintenance_amount!r}"
             )
-        return v.result(_solve_with_brackets(s, q, ep, wb, brackets), *inputs)
+        lp = _solve_with_brackets(s, q, ep, wb, brackets)
+        v.overflow("the liquidation price", lp, **named)
+        return v.result(lp, *inputs)
     r = v.rate("mmr", mmr)
     cum = v.nonnegative("maintenance_amount", maintenance_amount)
-    lp = (wb + cum - s * q * ep) / (q * (r - s))
-    return v.result(_positive_or_nan(lp), *inputs, mmr, maintenance_amount)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lp = _positive_or_nan((_per_coin(wb, q) + _per_coin(cum, q) - s * ep) / (r - s))
+    v.overflow("the liquidation price", lp, **named)
+    return v.result(lp, *inputs, mmr, maintenance_amount)
 
 
 def _solve_with_brackets(
     s: np.ndarray, q: np.ndarray, ep: np.ndarray, wb: np.ndarray, table: BracketTable
 ) -> np.ndarray:
-    """Fixed point over tiers, vectorised over positions (the loop runs over the few tiers)."""
+    """Fixed point over tiers, vectorised over positions (the loop runs over the few tiers).
+
+    Works per coin: tier ``i`` gives ``LP_i = (WB'/Q + cum_i/Q − s·EP) / (MMR_i − s)`` and is kept
+    where ``floor_i / Q <= LP_i < cap_i / Q`` (the notional ``Q × LP_i`` lies in the tier).
+    """
     t = table.tier_arrays()
     cap = t["cap"].copy()
     cap[-1] = np.inf
     s, q, ep, wb = np.broadcast_arrays(s, q, ep, wb)
-    base = wb - s * q * ep
+    base = _per_coin(wb, q) - s * ep
     out = np.full(s.shape, np.nan)
-    for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"], strict=True):
-        lp = (base + cum) / (q * (rate - s))
-        n = q * lp
-        hit = (lp > 0) & (n >= floor * (1 - _EDGE)) & (n < top * (1 + _EDGE)) & np.isnan(out)
-        out = np.where(hit, lp, out)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"], strict=True):
+            lp = (base + _per_coin(cum, q)) / (rate - s)
+            low, high = floor / q * (1 - _EDGE), top / q * (1 + _EDGE)
+            hit = (lp > 0) & (lp >= low) & ((lp < high) | np.isinf(high)) & np.isnan(out)
+            out = np.where(hit, lp, out)
     return out
 
 
+@v.broadcasting()
 def hedge_liquidation_price(
     long_quantity: ArrayLike,
     long_entry_price: ArrayLike,
@@ -180,12 +206,18 @@ def hedge_liquidation_price(
     rs = v.rate("short_mmr", short_mmr)
     cl = v.nonnegative("long_maintenance_amount", long_maintenance_amount)
     cs = v.nonnegative("short_maintenance_amount", short_maintenance_amount)
-    num = wb + cl + cs - ql * epl + qs * eps
-    den = ql * rl + qs * rs - ql + qs
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lp = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+    # divided through by the larger leg, so that no size overflows on the way
+    scale = np.maximum(ql, qs)
+    wl, ws = ql / scale, qs / scale
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        num = _per_coin(wb, scale) + _per_coin(cl, scale) + _per_coin(cs, scale) - wl * epl + ws * eps
+        den = wl * rl + ws * rs - wl + ws
+        lp = _positive_or_nan(np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan))
+    v.overflow(
+        "the liquidation price", lp, long_quantity=ql, short_quantity=qs, wallet_balance=wb
+    )
     return v.result(
-        _positive_or_nan(lp),
+        lp,
         long_quantity,
         long_entry_price,
         short_quantity,
@@ -200,6 +232,7 @@ def hedge_liquidation_price(
     )
 
 
+@v.broadcasting()
 def bankruptcy_price(
     side: ArrayLike, quantity: ArrayLike, entry_price: ArrayLike, wallet_balance: ArrayLike
 ) -> ArrayLike:
@@ -210,11 +243,17 @@ def bankruptcy_price(
     the insurance fund. Returns ``nan`` when the price would not be positive (a long whose
     wallet covers the whole notional cannot go bankrupt).
 
+    ``wallet_balance`` is the money behind the position (for a cross position, ``WB'`` of
+    :func:`effective_wallet`); it may be negative in cross mode.
+
     >>> bankruptcy_price("long", 0.01, 100_000, 100)
     90000.0
     """
     s = v.side("side", side)
     q = v.positive("quantity", quantity)
     ep = v.positive("entry_price", entry_price)
-    wb = v.nonnegative("wallet_balance", wallet_balance)
-    return v.result(_positive_or_nan(ep - s * wb / q), side, quantity, entry_price, wallet_balance)
+    wb = v.number("wallet_balance", wallet_balance)
+    with np.errstate(invalid="ignore"):
+        bp = _positive_or_nan(ep - s * _per_coin(wb, q))
+    v.overflow("the bankruptcy price", bp, quantity=q, entry_price=ep, wallet_balance=wb)
+    return v.result(bp, side, quantity, entry_price, wallet_balance)

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 
+@v.broadcasting()
 def notional(quantity: ArrayLike, price: ArrayLike) -> ArrayLike:
     """Position value ``N = Q × price`` in USDT.
 
@@ -34,9 +35,13 @@ def notional(quantity: ArrayLike, price: ArrayLike) -> ArrayLike:
     """
     q = v.positive("quantity", quantity)
     p = v.positive("price", price)
-    return v.result(q * p, quantity, price)
+    with np.errstate(over="ignore"):
+        out = q * p
+    v.overflow("the notional quantity × price", out, quantity=q, price=p)
+    return v.result(out, quantity, price)
 
 
+@v.broadcasting()
 def initial_margin(notional: ArrayLike, leverage: ArrayLike) -> ArrayLike:
     """Initial margin ``IM = N / L``: the money a position of notional ``N`` locks at leverage ``L``.
 
@@ -51,6 +56,7 @@ def initial_margin(notional: ArrayLike, leverage: ArrayLike) -> ArrayLike:
     return v.result(n / lev, notional, leverage)
 
 
+@v.broadcasting()
 def unrealized_pnl(
     side: ArrayLike, quantity: ArrayLike, entry_price: ArrayLike, mark_price: ArrayLike
 ) -> ArrayLike:
@@ -63,9 +69,13 @@ def unrealized_pnl(
     q = v.positive("quantity", quantity)
     ep = v.positive("entry_price", entry_price)
     p = v.positive("mark_price", mark_price)
-    return v.result(s * q * (p - ep), side, quantity, entry_price, mark_price)
+    with np.errstate(over="ignore"):
+        out = s * q * (p - ep)
+    v.overflow("the PnL quantity × (mark_price − entry_price)", out, quantity=q, entry_price=ep, mark_price=p)
+    return v.result(out, side, quantity, entry_price, mark_price)
 
 
+@v.broadcasting()
 def return_on_equity(
     side: ArrayLike,
     quantity: ArrayLike,
@@ -75,20 +85,27 @@ def return_on_equity(
 ) -> ArrayLike:
     """ROE ``= UPNL / IM``, a fraction, with ``IM = Q × EP / L`` taken at the entry price.
 
-    (The exchange's own pages disagree on entry or mark for IM; the course uses entry.)
+    The quantity cancels: ``ROE = s × (P − EP) × L / EP`` (computed that way, so no size
+    overflows). (The exchange's own pages disagree on entry or mark for IM; the course uses
+    entry.)
 
     >>> round(return_on_equity("long", 0.01, 100_000, 92_000, 10), 6)
     -0.8
     """
-    pnl = unrealized_pnl(side, quantity, entry_price, mark_price)
-    im = initial_margin(np.multiply(quantity, entry_price), leverage)
-    return v.result(np.asarray(pnl) / np.asarray(im), side, quantity, entry_price, mark_price, leverage)
+    s = v.side("side", side)
+    v.positive("quantity", quantity)
+    ep = v.positive("entry_price", entry_price)
+    p = v.positive("mark_price", mark_price)
+    lev = v.leverage("leverage", leverage)
+    return v.result(s * (p - ep) * lev / ep, side, quantity, entry_price, mark_price, leverage)
 
 
+@v.broadcasting()
 def maintenance_margin(notional: ArrayLike, mmr: ArrayLike, maintenance_amount: ArrayLike = 0.0) -> ArrayLike:
     """Maintenance margin ``MM = N × MMR − cum`` in USDT, with ``N`` valued at the mark price.
 
-    It depends on the notional only, never on the leverage chosen. ``cum``
+    It depends on the notional only, never on the leverage chosen; a notional of 0 (no
+    position) has MM 0 when ``cum`` is 0. ``cum``
     (``maintenance_amount``) is the tier's constant that keeps MM continuous across tiers; use
     :meth:`BracketTable.maintenance_margin <margin_lib.brackets.BracketTable.maintenance_margin>`
     to look both up from the notional.
@@ -98,7 +115,7 @@ def maintenance_margin(notional: ArrayLike, mmr: ArrayLike, maintenance_amount: 
     >>> maintenance_margin(500_000, 0.005, 300)
     2200.0
     """
-    n = v.positive("notional", notional)
+    n = v.nonnegative("notional", notional)
     r = v.rate("mmr", mmr)
     cum = v.nonnegative("maintenance_amount", maintenance_amount)
     mm = n * r - cum
@@ -111,6 +128,7 @@ def maintenance_margin(notional: ArrayLike, mmr: ArrayLike, maintenance_amount: 
     return v.result(mm, notional, mmr, maintenance_amount)
 
 
+@v.broadcasting()
 def margin_ratio(maintenance_margin: ArrayLike, margin_balance: ArrayLike) -> ArrayLike:
     """The exchange's **margin ratio** ``MM / MB``: liquidation when it reaches 1 (100 %).
 
@@ -124,11 +142,12 @@ def margin_ratio(maintenance_margin: ArrayLike, margin_balance: ArrayLike) -> Ar
     """
     mm = v.nonnegative("maintenance_margin", maintenance_margin)
     mb = v.number("margin_balance", margin_balance)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(mb > 0, mm / np.where(mb > 0, mb, 1.0), np.inf)
     return v.result(out, maintenance_margin, margin_balance)
 
 
+@v.broadcasting()
 def account_margin_level(equity: ArrayLike, maintenance_margin: ArrayLike) -> ArrayLike:
     """The article's **account margin ratio** ``equity / MM``: safe while >= 1 (100 %).
 
@@ -141,11 +160,12 @@ def account_margin_level(equity: ArrayLike, maintenance_margin: ArrayLike) -> Ar
     """
     eq = v.number("equity", equity)
     mm = v.nonnegative("maintenance_margin", maintenance_margin)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(mm > 0, eq / np.where(mm > 0, mm, 1.0), np.inf)
     return v.result(out, equity, maintenance_margin)
 
 
+@v.broadcasting()
 def error_tolerance(leverage: ArrayLike, mmr: ArrayLike) -> ArrayLike:
     """The article's "error tolerance" ``IMR − MMR = 1/L − MMR``, a fraction of the entry price.
 
@@ -160,6 +180,7 @@ def error_tolerance(leverage: ArrayLike, mmr: ArrayLike) -> ArrayLike:
     return v.result(1.0 / lev - r, leverage, mmr)
 
 
+@v.broadcasting()
 def adverse_move_to_liquidation(side: ArrayLike, leverage: ArrayLike, mmr: ArrayLike) -> ArrayLike:
     """Exact fraction the mark must move against a fresh isolated position to liquidate it.
 

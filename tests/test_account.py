@@ -211,7 +211,12 @@ def test_isolated_liquidation_leaves_the_rest_untouched():
     acct.set_margin_mode(ETH, "cross")
     acct.open_position(ETH, "long", notional=1_000, price=4_000, leverage=10)
     events = acct.mark({BTC: 80_000})
-    assert [(e.symbol, e.amount) for e in events] == [(BTC, -100)]
+    # closed at the mark (-200 realised), past bankruptcy: the insurance fund covers the other 100
+    assert [(e.kind, e.symbol, e.amount) for e in events] == [
+        ("liquidation", BTC, -200),
+        ("insurance", BTC, 100),
+    ]
+    assert sum(e.amount for e in events) == -100
     assert acct.report().wallet_balance == 900
     assert acct.has_position(ETH)
 
@@ -239,7 +244,7 @@ def test_funding_cannot_take_more_than_the_isolated_wallet():
     events = acct.settle_funding({BTC: 0.05})  # would be 500 USDT
     paid = [e.amount for e in events if e.kind == "funding"]
     assert paid == pytest.approx([-10_000 / 150])
-    assert [e.kind for e in events][-1] == "liquidation"
+    assert [e.kind for e in events][-2:] == ["liquidation", "clearance"]
     assert acct.report().wallet_balance == pytest.approx(1_000 - 10_000 / 150)
 
 

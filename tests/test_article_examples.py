@@ -63,8 +63,9 @@ def test_isolated_example_locks_100_leaves_900(tiers):
     assert pos.isolated_wallet == pytest.approx(ISOLATED_EXAMPLE.stated["initial_margin"])
     assert report.available_balance == pytest.approx(ISOLATED_EXAMPLE.stated["free"])
     events = acct.mark({"BTCUSDT": pos.liquidation_price * 0.999})
-    assert [e.kind for e in events] == ["liquidation"]
-    assert -events[0].amount == pytest.approx(ISOLATED_EXAMPLE.stated["loss_if_liquidated"])
+    # closed at the mark (the loss realised), then the margin balance left is taken
+    assert [e.kind for e in events] == ["liquidation", "clearance"]
+    assert -sum(e.amount for e in events) == pytest.approx(ISOLATED_EXAMPLE.stated["loss_if_liquidated"])
     assert acct.report().wallet_balance == pytest.approx(ISOLATED_EXAMPLE.stated["free"])
 
 
@@ -117,8 +118,8 @@ def test_case_b_btc_liquidates_a_little_beyond_minus_9_5_percent(tiers):
     # just above the liquidation price nothing happens; just below, BTC alone goes and loses 100
     assert acct.mark({"BTCUSDT": btc.liquidation_price * 1.0001}) == []
     events = acct.mark({"BTCUSDT": btc.liquidation_price * 0.9999})
-    assert [(e.symbol, e.kind) for e in events] == [("BTCUSDT", "liquidation")]
-    assert -events[0].amount == pytest.approx(CASE_B.stated["loss_if_btc_liquidated"])
+    assert [(e.symbol, e.kind) for e in events] == [("BTCUSDT", "liquidation"), ("BTCUSDT", "clearance")]
+    assert -sum(e.amount for e in events) == pytest.approx(CASE_B.stated["loss_if_btc_liquidated"])
     assert acct.has_position("ETHUSDT")
 
 

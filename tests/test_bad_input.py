@@ -28,11 +28,11 @@ CASES = [
     (lambda: ml.initial_margin([100, -1], 10), "notional must be > 0; got -1.0 (at index 1)"),
     (
         lambda: ml.unrealized_pnl("up", 1, 100, 90),
-        "side must be 'long' or 'short' (any case), +1 or -1; got 'up'",
+        "side must be 'long' or 'short' (or 'buy' / 'sell'; any case), +1 or -1; got 'up'",
     ),
     (
         lambda: ml.unrealized_pnl(2, 1, 100, 90),
-        "side must be 'long' or 'short' (any case), +1 or -1; got 2.0",
+        "side must be 'long' or 'short' (or 'buy' / 'sell'; any case), +1 or -1; got 2.0",
     ),
     (lambda: ml.unrealized_pnl(True, 1, 100, 90), "side must be 'long' or 'short'"),
     (lambda: ml.unrealized_pnl("long", -1, 100, 90), "quantity must be > 0; got -1.0"),
@@ -55,7 +55,11 @@ CASES = [
     ),
     (lambda: ml.liquidation_price("long", 1, 100, 10, brackets={"a": 1}), "brackets must be a BracketTable"),
     (lambda: ml.liquidation_price("long", 0, 100, 10, mmr=0.005), "quantity must be > 0; got 0.0"),
-    (lambda: ml.liquidation_price("long", 1, 100, -10, mmr=0.005), "wallet_balance must be >= 0; got -10.0"),
+    # a cross wallet can be negative, so only a non-finite wallet is bad input
+    (
+        lambda: ml.liquidation_price("long", 1, 100, NAN, mmr=0.005),
+        "wallet_balance must be a finite number; got nan",
+    ),
     (
         lambda: ml.liquidation_price("long", 1, 100, 10, mmr=0.005, other_maintenance_margin=-1),
         "other_maintenance_margin must be >= 0; got -1.0",
@@ -73,7 +77,7 @@ CASES = [
         "long_mmr must satisfy 0 <= long_mmr < 1; got -0.1",
     ),
     (lambda: ml.bankruptcy_price("sideways", 1, 100, 10), "side must be 'long' or 'short'"),
-    (lambda: ml.bankruptcy_price("long", 1, 100, -1), "wallet_balance must be >= 0; got -1.0"),
+    (lambda: ml.bankruptcy_price("long", 1, 100, INF), "wallet_balance must be a finite number; got inf"),
     (lambda: ml.margin_ratio(-1, 100), "maintenance_margin must be >= 0; got -1.0"),
     (lambda: ml.margin_ratio(1, NAN), "margin_balance must be a finite number; got nan"),
     (lambda: ml.account_margin_level(INF, 1), "equity must be a finite number; got inf"),

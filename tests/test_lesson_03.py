@@ -105,7 +105,9 @@ def test_liquidation_demo_shows_the_event_and_the_wallet_left():
     assert f"liquidation price {long_lp(IM, 0.005):,.2f}, -9.548 % from the entry" in text.splitlines()[0]
     first = text.splitlines()[1]
     assert "still open" in first and "LIQUIDATED" not in first
-    assert f"liquidation event: -{IM:.2f} USDT" in text
+    # closed at the mark 90,400 (0.01 BTC × −9,600 = −96 realised), the 4 left taken: 100 in all
+    assert "closed at the mark: -96.00 USDT realised; margin balance left, 4.00 USDT, taken" in text
+    assert f"lost in all: {IM:.2f} USDT, the whole isolated wallet" in text
     assert f"wallet left: {WALLET - IM:.2f} USDT, of which free: {FREE:.2f} USDT" in text
 
 

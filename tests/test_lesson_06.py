@@ -109,7 +109,8 @@ def test_bankruptcy_gap_and_the_whole_wallet_lost():
     assert f"{EP - WB / Q:,.2f}" in text.splitlines()[1]
     assert f"= {Q * (lp - (EP - WB / Q)):.2f} USDT" in text
     event = lesson.liquidation_event()
-    assert f"-{ISOLATED_EXAMPLE.stated['loss_if_liquidated']:.2f} USDT" in event
+    assert f"lost in all: {ISOLATED_EXAMPLE.stated['loss_if_liquidated']:.2f} USDT" in event
+    assert f"liquidation, {Q * (EP * (1 - 0.0965) - EP):.2f} USDT" in event  # realised at the mark
     assert f"wallet left: {ISOLATED_EXAMPLE.stated['free']:.2f} USDT" in event
     assert lesson.liquidation_event(-0.09) == f"mark {EP * 0.91:,.2f}: still open"
 

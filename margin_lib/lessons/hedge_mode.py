@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from .. import _validate as v
-from ..account import Account
+from ..account import Account, liquidation_losses
 from ..brackets import BracketTable
 from ..errors import OrderRefusedError
 from ..examples import CASE_A, ILLUSTRATIVE_PRICES, article_mmr
@@ -252,7 +252,10 @@ def isolated_legs(
     ]
     events = acct.mark({BTC: mark})
     after = acct.report()
-    gone = [f"{e.side} leg (lost {usdt(-e.amount)})" for e in events]
+    lost = liquidation_losses(events)
+    gone = [
+        f"{e.side} leg (lost {usdt(lost[f'{e.symbol} {e.side}'])})" for e in events if e.kind == "liquidation"
+    ]
     lines.append(f"BTC marked at {price(mark)}: liquidated {', '.join(gone) or 'nothing'}")
     for p in after.positions:
         lines.append(f"  still open: {p.side} leg, unrealized PnL {usdt(p.unrealized_pnl)}")

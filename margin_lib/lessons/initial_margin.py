@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from .. import _validate as v
 from ..account import Account
 from ..brackets import BracketTable
 from ..errors import OrderRefusedError
@@ -47,7 +48,10 @@ def examples_table() -> str:
 
 
 def check_leverage(notional: float, leverage: float) -> float:
-    """Refuse a leverage the BTCUSDT tier of ``notional`` does not allow; return the maximum."""
+    """Refuse a leverage the BTCUSDT tier of ``notional`` does not allow; return the maximum.
+
+    A position needs a size: ``notional`` must be > 0 here (the table itself also answers 0)."""
+    v.positive("notional", notional)
     return float(_tiers().check_leverage(notional, leverage).max_leverage)
 
 

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from .. import _validate as v
-from ..account import Account, AccountReport, PositionReport
+from ..account import Account, AccountReport, PositionReport, liquidation_losses
 from ..brackets import BracketTable
 from ..examples import CASE_B, ILLUSTRATIVE_PRICES, ISOLATED_EXAMPLE, article_table
 from ..exercises import Exercise
@@ -177,7 +177,7 @@ def liquidation_demo(moves: tuple[float, ...] = (-0.095, -0.096)) -> str:
     loss and the wallet left).
 
     >>> print(liquidation_demo((-0.096,)).splitlines()[2])
-      the liquidation event: -100.00 USDT (isolated wallet lost)
+      closed at the mark: -96.00 USDT realised; margin balance left, 4.00 USDT, taken
     """
     p0 = _pos(open_example())
     lp = p0.liquidation_price
@@ -198,9 +198,11 @@ def liquidation_demo(moves: tuple[float, ...] = (-0.095, -0.096)) -> str:
             )
             continue
         r = acct.report()
+        realised, taken = (e.amount for e in events)
         lines += [
             f"{head} LIQUIDATED",
-            f"  the liquidation event: {usdt(events[0].amount)} ({events[0].note})",
+            f"  closed at the mark: {usdt(realised)} realised; margin balance left, {usdt(-taken)}, taken",
+            f"  lost in all: {usdt(liquidation_losses(events)[f'{SYMBOL} long'])}, the whole isolated wallet",
             f"  wallet left: {usdt(r.wallet_balance)}, of which free: {usdt(r.available_balance)}",
         ]
     return "\n".join(lines)
@@ -538,7 +540,7 @@ def case_b_at(btc_move: float, tiers: str = "article") -> str:
     """
     acct = CASE_B.build_account(tiers=tiers)
     events = acct.mark(CASE_B.marks({**CASE_B.moves, SYMBOL: btc_move}))
-    lost = {e.symbol: -e.amount for e in events}
+    lost = {key.split()[0]: amount for key, amount in liquidation_losses(events).items()}
     r = acct.report()
     lines = [f"BTC {pct(btc_move)}, {tiers} table:"]
     for spec in CASE_B.positions:
@@ -622,7 +624,7 @@ def view(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
             [
                 *lines,
                 f"LIQUIDATED: the mark passed the liquidation price {price(topped.liquidation_price)}; "
-                f"the isolated wallet of {usdt(-events[0].amount)} is lost.",
+                f"the isolated wallet of {usdt(liquidation_losses(events)[f'{SYMBOL} long'])} is lost.",
                 f"Free balance: {usdt(r.available_balance)}, untouched; the wallet is now "
                 f"{usdt(r.wallet_balance)}.",
             ]
@@ -739,7 +741,7 @@ def plot(move_pct: float = 0.0, added: float = 0.0, leverage: float = 10.0, tier
         ax.text(
             0.98,
             0.05,
-            f"liquidated: {usdt(-events[0].amount)} lost",
+            f"liquidated: {usdt(liquidation_losses(events)[f'{SYMBOL} long'])} lost",
             transform=ax.transAxes,
             ha="right",
             fontsize=9,

@@ -409,20 +409,21 @@ def bankruptcy_gap() -> str:
 
 def liquidation_event(move: float = -0.0965) -> str:
     """Mark the article's long (exchange tiers) past its liquidation price with
-    :meth:`Account.mark` and print the event: the course loses the whole isolated wallet.
+    :meth:`Account.mark` and print the events: the position is closed at the mark, and the
+    margin balance left is taken, so the course loses the whole isolated wallet.
 
     >>> liquidation_event().splitlines()[0]
-    'mark 90,350.00: liquidation, -100.00 USDT (isolated wallet lost)'
+    'mark 90,350.00: liquidation, -96.50 USDT (closed by liquidation; PnL realised at the mark)'
     """
     acct = ISOLATED_EXAMPLE.build_account(tiers="exchange")
     mark = ENTRY * (1.0 + float(v.number("move", move, low=-1.0, low_open=True)))
     events = acct.mark({SYMBOL: mark})
     if not events:
         return f"mark {price(mark)}: still open"
-    e = events[0]
     return "\n".join(
         [
-            f"mark {price(mark)}: {e.kind}, {usdt(e.amount)} ({e.note})",
+            *(f"mark {price(mark)}: {e.kind}, {usdt(e.amount)} ({e.note})" for e in events),
+            f"lost in all: {usdt(-sum(e.amount for e in events))}; "
             f"wallet left: {usdt(acct.report().wallet_balance)}",
         ]
     )

@@ -373,6 +373,7 @@ def check_size_and_leverage(notional: float, leverage: float) -> Bracket:
     >>> check_size_and_leverage(500_000, 50).bracket
     2
     """
+    v.positive("notional", notional)  # a position needs a size (the table also answers 0)
     return _tiers().check_leverage(notional, leverage)
 
 
