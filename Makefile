@@ -63,6 +63,7 @@ app: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_klines.py
 	@if [ -x /usr/bin/chromium ]; then $(BIN)/python benchmarks/bench_widgets.py --browser; \
 	else echo "(no /usr/bin/chromium: widget timings in the kernel only)"; $(BIN)/python benchmarks/bench_widgets.py; fi
 

@@ -1,6 +1,5 @@
 """A futures account: a wallet, positions in isolated or cross mode, orders, liquidation, fees,
-funding. The ledger's rules, as the exchange applies them in single-asset USDⓈ-M mode (the
-course's rule book, ``docs/margin-rules.md``):
+funding. The ledger's rules, as the exchange applies them in single-asset USDⓈ-M mode:
 
 **Where money sits.** The **wallet balance** is the **cross wallet** (everything not locked in
 an isolated position) plus one **isolated wallet** per isolated position. It changes only by
@@ -469,6 +468,14 @@ class Account:
                     f"reduce_only: this {_SIDE_NAME[s]} order of {q:g} {sym} is larger than the open "
                     f"{opposite.side_name} of {opposite.quantity:g}, so it would flip the position; "
                     f"order at most {opposite.quantity:g}, or drop reduce_only"
+                )
+            least = MIN_QUANTITY.get(sym, 0.0)
+            if 0 < rest < least * (1 - _ROUNDING):
+                raise OrderRefusedError(
+                    f"quantity {q:g} would flip the {opposite.side_name} of {opposite.quantity:g} into a "
+                    f"{_SIDE_NAME[s]} of {rest:.6g} {sym[:-4]}, less than the exchange's minimum {least:g}: "
+                    f"order {opposite.quantity:g} to close it, or at least {opposite.quantity + least:g} "
+                    "to flip it"
                 )
             self._reduce(opposite, closing, p, rate)
             if rest > 0:

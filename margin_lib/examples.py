@@ -18,12 +18,14 @@ here is written next to it:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import _validate as v
 from .account import Account
 from .brackets import BracketTable
+from .errors import InvalidInputError
 from .fees import MAKER_FEE_RATE, TAKER_FEE_RATE
 
 __all__ = [
@@ -161,9 +163,17 @@ class Scenario:
     def marks(self, moves: dict[str, float] | None = None) -> dict[str, float]:
         """Mark prices after ``moves`` (default: the example's own moves)."""
         moves = self.moves if moves is None else moves
+        if not isinstance(moves, Mapping):
+            raise InvalidInputError(f"moves must be a dict of symbol -> price move; got {moves!r:.60}")
+        unknown = [s for s in moves if s not in ILLUSTRATIVE_PRICES]
+        if unknown:
+            raise InvalidInputError(
+                f"moves must name the example's symbols ({', '.join(ILLUSTRATIVE_PRICES)}); got "
+                f"{unknown[0]!r}, which has no price in the examples"
+            )
         return {
             sym: ILLUSTRATIVE_PRICES[sym]
-            * (1.0 + float(v.number(f"moves[{sym!r}]", m, low=-1.0, low_open=True)))
+            * (1.0 + v.scalar(v.number, f"moves[{sym!r}]", m, low=-1.0, low_open=True))
             for sym, m in moves.items()
         }
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Real
+
+from . import _validate as v
+from .errors import InvalidInputError
 
 __all__ = ["Exercise", "Feedback"]
 
@@ -54,11 +56,14 @@ class Exercise:
         unit = f" in {self.unit}" if self.unit else ""
         if answer is None:
             return f"Exercise {self.key}: replace None with your answer (a number{unit})."
-        if isinstance(answer, bool) or not isinstance(answer, Real) or not math.isfinite(float(answer)):
-            return f"Exercise {self.key}: the answer must be a finite number{unit}; got {answer!r}."
+        try:
+            value = v.scalar(v.number, "answer", answer)
+        except InvalidInputError:
+            shown = repr(answer) if len(repr(answer)) <= 40 else repr(answer)[:37] + "..."
+            return f"Exercise {self.key}: the answer must be one finite number{unit}; got {shown}."
         expected = float(self.solve())
-        if math.isclose(float(answer), expected, rel_tol=self.rel_tol, abs_tol=self.abs_tol):
+        if math.isclose(value, expected, rel_tol=self.rel_tol, abs_tol=self.abs_tol):
             return f"Exercise {self.key}: right!"
-        direction = "too high" if float(answer) > expected else "too low"
+        direction = "too high" if value > expected else "too low"
         hint = f" Hint: {self.hint}" if self.hint else ""
         return f"Exercise {self.key}: not yet: your answer is {direction}.{hint}"

@@ -84,6 +84,10 @@ def replay(account: Account, paths: Mapping[str, Any], *, chunk_size: int | None
     (a 1-D path broadcasts against 2-D ones). ``chunk_size`` is the number of paths processed
     at once (by default about 262,000 elements per symbol, a couple of MB).
     """
+    from .account import Account  # here, not at the top: account imports this module's caller
+
+    if not isinstance(account, Account):
+        raise InvalidInputError(f"account must be an Account; got {account!r:.60}")
     positions = account.positions
     arrays = _check_paths(paths)
     needed = sorted({p.symbol for p in positions})
