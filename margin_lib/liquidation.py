@@ -64,6 +64,15 @@ def _positive_or_nan(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x, np.nan)
 
 
+def _numerator(*terms: np.ndarray) -> np.ndarray:
+    """The sum of ``terms``, set to exactly 0 where it is only rounding left over from terms
+    that cancel (a 1x long's wallet ``Q × EP`` against ``Q × EP``): otherwise a price of
+    1e-11 USDT would stand where the exchange shows "--"."""
+    total = sum(terms)
+    size = sum(np.abs(t) for t in terms)
+    return np.where(np.isfinite(size) & (np.abs(total) <= 1e-12 * size), 0.0, total)
+
+
 def _per_coin(money: np.ndarray, quantity: np.ndarray) -> np.ndarray:
     """``money / quantity`` (USDT per coin); ±inf where a tiny quantity overflows it."""
     with np.errstate(over="ignore", divide="ignore"):
@@ -138,7 +147,7 @@ def liquidation_price(
     r = v.rate("mmr", mmr)
     cum = v.nonnegative("maintenance_amount", maintenance_amount)
     with np.errstate(over="ignore", invalid="ignore"):
-        lp = _positive_or_nan((_per_coin(wb, q) + _per_coin(cum, q) - s * ep) / (r - s))
+        lp = _positive_or_nan(_numerator(_per_coin(wb, q), _per_coin(cum, q), -s * ep) / (r - s))
     v.overflow("the liquidation price", lp, **named)
     return v.result(lp, *inputs, mmr, maintenance_amount)
 
@@ -155,11 +164,11 @@ def _solve_with_brackets(
     cap = t["cap"].copy()
     cap[-1] = np.inf
     s, q, ep, wb = np.broadcast_arrays(s, q, ep, wb)
-    base = _per_coin(wb, q) - s * ep
+    per_coin = _per_coin(wb, q)
     out = np.full(s.shape, np.nan)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"], strict=True):
-            lp = (base + _per_coin(cum, q)) / (rate - s)
+            lp = _numerator(per_coin, _per_coin(cum, q), -s * ep) / (rate - s)
             low, high = floor / q * (1 - _EDGE), top / q * (1 + _EDGE)
             hit = (lp > 0) & (lp >= low) & ((lp < high) | np.isinf(high)) & np.isnan(out)
             out = np.where(hit, lp, out)
@@ -210,7 +219,8 @@ def hedge_liquidation_price(
     scale = np.maximum(ql, qs)
     wl, ws = ql / scale, qs / scale
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        num = _per_coin(wb, scale) + _per_coin(cl, scale) + _per_coin(cs, scale) - wl * epl + ws * eps
+        cover = _per_coin(cl, scale) + _per_coin(cs, scale)
+        num = _numerator(_per_coin(wb, scale), cover, -wl * epl, ws * eps)
         den = wl * rl + ws * rs - wl + ws
         lp = _positive_or_nan(np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan))
     v.overflow(
@@ -254,6 +264,6 @@ def bankruptcy_price(
     ep = v.positive("entry_price", entry_price)
     wb = v.number("wallet_balance", wallet_balance)
     with np.errstate(invalid="ignore"):
-        bp = _positive_or_nan(ep - s * _per_coin(wb, q))
+        bp = _positive_or_nan(_numerator(ep, -s * _per_coin(wb, q)))
     v.overflow("the bankruptcy price", bp, quantity=q, entry_price=ep, wallet_balance=wb)
     return v.result(bp, side, quantity, entry_price, wallet_balance)
