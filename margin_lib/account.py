@@ -301,7 +301,7 @@ class Account:
 
     def _take_from_cross(self, amount: float, what: str) -> None:
         r = self.report()
-        if amount <= r.max_transferable + 1e-9:
+        if amount <= r.max_transferable:
             return
         if r.max_transferable >= r.available_balance:
             raise OrderRefusedError(
@@ -508,7 +508,7 @@ class Account:
         if mode == "isolated" and report.max_transferable < budget:
             budget = report.max_transferable
             rule = "is available to move into an isolated wallet (unrealised profit cannot move)"
-        if im + fee > budget + 1e-9:
+        if im + fee > budget:
             max_lev = float(table.max_leverage(order_notional + held))
             raise OrderRefusedError(
                 f"insufficient available balance: initial margin {im:,.2f} + opening fee "
@@ -590,7 +590,7 @@ class Account:
         self._require_isolated(pos, "remove margin from")
         amt = v.scalar(v.positive, "amount", amount)
         most = self.max_removable_margin(symbol, side)
-        if amt > most + 1e-9:
+        if amt > most:
             raise OrderRefusedError(
                 f"amount must not exceed the removable margin {most:,.2f} USDT "
                 f"(min(wallet − MM, wallet + UPNL − notional / leverage)); got {amt:,.2f}"

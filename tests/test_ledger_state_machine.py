@@ -156,7 +156,7 @@ class Ledger(RuleBasedStateMachine):
         if amount <= 0:
             return
         new = self.attempt(lambda: self.acct.withdraw(amount), flows=-amount)
-        assert (new is None) == (amount > most + 1e-9)
+        assert (new is None) == (amount > most)
         if new is not None:
             self.deposited -= amount
 
@@ -214,7 +214,7 @@ class Ledger(RuleBasedStateMachine):
         most = self.acct.max_transferable()
         if share * most > 0:
             new = self.attempt(lambda: self.acct.add_margin(pos.symbol, share * most, side=pos.side))
-            assert (new is None) == (share * most > most + 1e-9)
+            assert (new is None) == (share * most > most)
 
     @precondition(lambda self: any(p.margin_mode == "isolated" for p in self.acct.positions))
     @rule(pick=fractions, share=st.floats(0.0, 1.3))
@@ -223,7 +223,7 @@ class Ledger(RuleBasedStateMachine):
         most = self.acct.max_removable_margin(pos.symbol, pos.side)
         if share * most > 0:
             new = self.attempt(lambda: self.acct.remove_margin(pos.symbol, share * most, side=pos.side))
-            assert (new is None) == (share * most > most + 1e-9)
+            assert (new is None) == (share * most > most)
 
     @rule(iso=moves, cross=moves)
     def mark_moves(self, iso, cross):
