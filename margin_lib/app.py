@@ -55,13 +55,13 @@ class Setup:
         """Open both positions at the illustrative prices (refused orders raise, unchanged)."""
         btc_mode, eth_mode = modes or (self.btc_mode, self.eth_mode)
         fee_rate = FEES[v.choice("fees", self.fees, tuple(FEES))]
-        acct = Account(float(v.positive("wallet", self.wallet)), fee_rate=fee_rate)
+        acct = Account(v.scalar(v.positive, "wallet", self.wallet), fee_rate=fee_rate)
         for sym, size, lev, side, mode in (
             (BTC, self.btc_size, self.btc_leverage, self.btc_side, btc_mode),
             (ETH, self.eth_size, self.eth_leverage, self.eth_side, eth_mode),
         ):
             name = sym[:3].lower()
-            n = float(v.positive(f"{name}_size", size))
+            n = v.scalar(v.positive, f"{name}_size", size)
             acct.brackets(sym).check_leverage(n, lev)
             acct.set_margin_mode(sym, v.choice(f"{name}_mode", mode, MODES))
             acct.open_position(sym, v.side_scalar(f"{name}_side", side), notional=n,
@@ -71,8 +71,8 @@ class Setup:
 
 def outcome(setup: Setup, btc_move: float, eth_move: float, modes: tuple[str, str] | None = None) -> dict:
     """Liquidation prices before the moves, and equity / liquidations / loss after them."""
-    b = float(v.number("btc_move", btc_move, low=-100.0, low_open=True)) / 100
-    e = float(v.number("eth_move", eth_move, low=-100.0, low_open=True)) / 100
+    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True) / 100
+    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True) / 100
     acct = setup.account(modes)
     before = acct.report()
     lps = {p.symbol: p.liquidation_price for p in before.positions}
@@ -120,7 +120,7 @@ def plot(**values) -> Figure:
     s, moves = _split(values)
     acct = s.account()
     eth_mark = ILLUSTRATIVE_PRICES[ETH] * (
-        1 + float(v.number("eth_move", moves[1], low=-100.0, low_open=True)) / 100
+        1 + v.scalar(v.number, "eth_move", moves[1], low=-100.0, low_open=True) / 100
     )
     moved = acct.copy()
     moved.mark({ETH: eth_mark})  # BTC's cross room depends on where ETH now stands

@@ -213,8 +213,8 @@ class BracketTable:
         >>> BracketTable.flat(0.005, 100).maintenance_margin(1_000)
         5.0
         """
-        mmr_ = float(v.number("mmr", mmr, low=0.0, high=1.0, low_open=True, high_open=True))
-        lev = float(v.leverage("max_leverage", max_leverage))
+        mmr_ = v.scalar(v.number, "mmr", mmr, low=0.0, high=1.0, low_open=True, high_open=True)
+        lev = v.scalar(v.leverage, "max_leverage", max_leverage)
         record = dict(
             bracket=1,
             notional_floor=0.0,
@@ -345,8 +345,8 @@ class BracketTable:
         ...     print(exc)
         leverage must be at most 100x for a 500,000 USDT BTCUSDT position (tier 2's maximum); got 120x
         """
-        n = float(v.nonnegative("notional", notional)) + 0.0
-        lev = float(v.leverage("leverage", leverage))
+        n = v.scalar(v.nonnegative, "notional", notional) + 0.0
+        lev = v.scalar(v.leverage, "leverage", leverage)
         label = f"{self.symbol} position" if self.symbol else "position"
         top = self._cap[-1]
         if n >= top:

@@ -92,7 +92,7 @@ def article_mmr(leverage: float) -> float:
     >>> article_mmr(10)
     0.005
     """
-    lev = float(v.leverage("leverage", leverage))
+    lev = v.scalar(v.leverage, "leverage", leverage)
     if lev > 125:
         raise v.InvalidInputError(f"leverage must be at most 125 in the article's table; got {lev:g}")
     return 0.004 if lev > 100 else 0.005

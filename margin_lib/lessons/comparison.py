@@ -79,18 +79,18 @@ def trades(
     [('BTCUSDT', 1000.0, 'cross'), ('ETHUSDT', 1000.0, 'cross')]
     """
     mode_ = v.choice("mode", mode, MODES)
-    n = float(v.positive("notional", notional))
-    lev = float(v.leverage("leverage", leverage))
+    n = v.scalar(v.positive, "notional", notional)
+    lev = v.scalar(v.leverage, "leverage", leverage)
     return Scenario(
         name=f"{mode_}: BTC and ETH longs of {n:,.0f} USDT at {lev:g}x",
-        wallet=float(v.positive("wallet", wallet)),
+        wallet=v.scalar(v.positive, "wallet", wallet),
         positions=(PositionSpec(BTC, "long", n, lev, mode_), PositionSpec(ETH, "long", n, lev, mode_)),
     )
 
 
 def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
-    b = float(v.number("btc_move", btc_move, low=-100.0, low_open=True))
-    e = float(v.number("eth_move", eth_move, low=-100.0, low_open=True))
+    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True)
+    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True)
     return {BTC: b / 100, ETH: e / 100}
 
 

@@ -47,8 +47,8 @@ BTC, ETH = "BTCUSDT", "ETHUSDT"
 
 def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
     """Per-cent moves (``-8`` = an 8 % fall) as fractions, refusing a fall of 100 % or more."""
-    b = float(v.number("btc_move", btc_move, low=-100.0, low_open=True))
-    e = float(v.number("eth_move", eth_move, low=-100.0, low_open=True))
+    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True)
+    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True)
     return {BTC: b / 100, ETH: e / 100}
 
 

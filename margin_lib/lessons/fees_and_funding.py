@@ -134,7 +134,7 @@ def round_trip_pct(
     >>> round(round_trip_pct(20), 10)     # taker both ways at 20x: 2 % of the margin
     0.02
     """
-    lev = float(v.leverage("leverage", leverage))
+    lev = v.scalar(v.leverage, "leverage", leverage)
     margin = 1_000.0
     notional = margin * lev
     return float(trading_fee(notional, open_rate) + trading_fee(notional, close_rate)) / margin
@@ -149,10 +149,10 @@ def round_trip_table(
     >>> print(round_trip_table((20,)).splitlines()[2])
          20x | 20,000 USDT |      20.00 USDT |   2.000 % |       8.00 USDT |   0.800 %
     """
-    m = float(v.positive("margin", margin))
+    m = v.scalar(v.positive, "margin", margin)
     rows = []
     for lev in leverages:
-        n = m * float(v.leverage("leverage", lev))
+        n = m * v.scalar(v.leverage, "leverage", lev)
         taker = 2 * float(trading_fee(n, TAKER_FEE_RATE))
         maker = 2 * float(trading_fee(n, MAKER_FEE_RATE))
         rows.append([f"{lev:g}x", usdt(n, 0), usdt(taker), pct(taker / m), usdt(maker), pct(maker / m)])
@@ -187,8 +187,8 @@ def settlements_in(hours: float, interval: float = FUNDING_INTERVAL_HOURS) -> in
     >>> settlements_in(24 * 7), settlements_in(7.9)
     (21, 0)
     """
-    h = float(v.number("hours", hours, low=0.0))
-    return int(math.floor(h / float(v.positive("interval", interval)) + 1e-9))
+    h = v.scalar(v.number, "hours", hours, low=0.0)
+    return int(math.floor(h / v.scalar(v.positive, "interval", interval) + 1e-9))
 
 
 def funding_direction_table(rates: tuple[float, ...] = (TYPICAL_RATE, -TYPICAL_RATE)) -> str:
@@ -286,7 +286,7 @@ def run_funding(
     acct = open_position(leverage)
     margin = acct.report().position(SYMBOL).isolated_wallet
     if path is None:
-        n = int(v.number("settlements", settlements, low=0))
+        n = int(v.scalar(v.number, "settlements", settlements, low=0))
         path = tuple(((k + 1) * FUNDING_INTERVAL_HOURS, ENTRY, True) for k in range(n))
     steps = [_record(acct, 0.0, ENTRY, 0.0, [])]
     liquidated_at = None
@@ -476,10 +476,10 @@ def settlements_until_liquidation(leverage: float, rate: float, limit: int = 2_0
 
 # --------------------------------------------------------------------------------- widget
 def _widget_run(leverage: float, hours: float, rate_pct: float) -> FundingRun:
-    lev = float(v.leverage("leverage", leverage))
+    lev = v.scalar(v.leverage, "leverage", leverage)
     Account(WALLET).brackets(SYMBOL).check_leverage(QUANTITY * ENTRY, lev)
     n = settlements_in(hours)
-    r = float(v.number("rate_pct", rate_pct)) / 100
+    r = v.scalar(v.number, "rate_pct", rate_pct) / 100
     if abs(r) > MAX_FUNDING_RATE:
         raise InvalidInputError(
             f"funding rate must be between -{MAX_FUNDING_RATE:.0%} and +{MAX_FUNDING_RATE:.0%} per "

@@ -115,9 +115,9 @@ def hedge_account(
     >>> [p.side_name for p in acct.positions], acct.report().available_balance
     (['long', 'short'], 500.0)
     """
-    long_n = float(v.positive("long_size", long_size))
-    short_n = float(v.positive("short_size", short_size))
-    lev = float(v.leverage("leverage", leverage))
+    long_n = v.scalar(v.positive, "long_size", long_size)
+    short_n = v.scalar(v.positive, "short_size", short_size)
+    lev = v.scalar(v.leverage, "leverage", leverage)
     tbl = table_for(BTC)
     tbl.check_leverage(max(long_n, short_n), lev)
     acct = Account(wallet, brackets={BTC: tbl}, fee_rate=0.0, position_mode="hedge")
@@ -182,8 +182,8 @@ def shared_price(long_size: float, short_size: float, wallet: float = WALLET) ->
     >>> round(shared_price(50_000, 50_000), 2)     # balanced: 2,000 / (2 × 0.5 × 0.005)
     400000.0
     """
-    q_l = float(v.positive("long_size", long_size)) / ENTRY
-    q_s = float(v.positive("short_size", short_size)) / ENTRY
+    q_l = v.scalar(v.positive, "long_size", long_size) / ENTRY
+    q_s = v.scalar(v.positive, "short_size", short_size) / ENTRY
     return float(hedge_liquidation_price(q_l, ENTRY, q_s, ENTRY, wallet, long_mmr=MMR, short_mmr=MMR))
 
 
@@ -290,8 +290,8 @@ def cross_symbol_account() -> Account:
 
 
 def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
-    b = float(v.number("btc_move", btc_move, low=-100.0, low_open=True))
-    e = float(v.number("eth_move", eth_move, low=-100.0, low_open=True))
+    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True)
+    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True)
     return {BTC: ILLUSTRATIVE_PRICES[BTC] * (1 + b / 100), ETH: ILLUSTRATIVE_PRICES[ETH] * (1 + e / 100)}
 
 
@@ -373,10 +373,10 @@ def cross_symbol_plot() -> Figure:
 def _pair_state(long_size, short_size, long_entry, short_entry, wallet, leverage, margin_mode, mark):
     """The account, its report before ``mark`` and the liquidation events at ``mark``."""
     mode = v.choice("margin_mode", margin_mode, ("isolated", "cross"))
-    le = float(v.positive("long_entry", long_entry))
-    se = float(v.positive("short_entry", short_entry))
-    w = float(v.positive("wallet", wallet))
-    p = float(v.positive("price", mark))
+    le = v.scalar(v.positive, "long_entry", long_entry)
+    se = v.scalar(v.positive, "short_entry", short_entry)
+    w = v.scalar(v.positive, "wallet", wallet)
+    p = v.scalar(v.positive, "price", mark)
     acct = hedge_account(long_size, short_size, wallet=w, leverage=leverage, margin_mode=mode,
                          long_entry=le, short_entry=se)  # fmt: skip
     report = acct.report()

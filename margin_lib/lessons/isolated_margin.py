@@ -107,7 +107,7 @@ def open_example(leverage: float | None = None, *, tiers: str = "article", added
     >>> open_example(added=50).report().position("BTCUSDT").isolated_wallet
     150.0
     """
-    lev = _POSITION.leverage if leverage is None else float(v.leverage("leverage", leverage))
+    lev = _POSITION.leverage if leverage is None else v.scalar(v.leverage, "leverage", leverage)
     acct = Account(ISOLATED_EXAMPLE.wallet, brackets={SYMBOL: _table(lev, tiers)}, fee_rate=0.0)
     acct.set_margin_mode(SYMBOL, _POSITION.margin_mode)
     acct.open_position(SYMBOL, _POSITION.side, notional=_POSITION.notional, price=ENTRY, leverage=lev)
@@ -118,7 +118,7 @@ def open_example(leverage: float | None = None, *, tiers: str = "article", added
 
 def _mark(move: float) -> float:
     """Mark price after a move given as a fraction (−0.08 = an 8 % fall)."""
-    m = float(v.number("move", move, low=-1.0, low_open=True))
+    m = v.scalar(v.number, "move", move, low=-1.0, low_open=True)
     return ENTRY * (1.0 + m)
 
 
@@ -331,10 +331,10 @@ def rescue_run(
     >>> run.let_go_loss[-1], len(run.top_up_prices)
     (100.0, 2)
     """
-    fm = float(v.number("final_move", final_move, low=-0.95, high=0.0, high_open=True))
-    amount = float(v.positive("top_up", top_up))
-    trig = float(v.number("trigger", trigger, low=0.0, high=1.0, low_open=True, high_open=True))
-    st = float(v.number("step", step, low=0.0, high=0.001, low_open=True))
+    fm = v.scalar(v.number, "final_move", final_move, low=-0.95, high=0.0, high_open=True)
+    amount = v.scalar(v.positive, "top_up", top_up)
+    trig = v.scalar(v.number, "trigger", trigger, low=0.0, high=1.0, low_open=True, high_open=True)
+    st = v.scalar(v.number, "step", step, low=0.0, high=0.001, low_open=True)
     marks = _path(fm, st, tuple(c for c in checkpoints if c > fm))
     keep = set(range(0, len(marks), 8)) | {len(marks) - 1}
     keep |= {int(np.argmin(np.abs(marks - _mark(c)))) for c in checkpoints if c > fm}
@@ -585,7 +585,7 @@ def _widget_state(move_pct: float, added: float, leverage: float, tiers: str):
     """Open the example at ``leverage``, add ``added``, mark at ``move_pct`` %. Returns the
     account, the mark, the liquidation events, and the position's report right after opening
     and right after adding (both before the mark), plus the free balance right after opening."""
-    move = float(v.number("move_pct", move_pct, low=-100.0, low_open=True)) / 100.0
+    move = v.scalar(v.number, "move_pct", move_pct, low=-100.0, low_open=True) / 100.0
     acct = open_example(leverage, tiers=tiers)
     opened = acct.report()
     if added != 0:

@@ -149,8 +149,8 @@ def derive(
     (90361.45, True)
     """
     s = v.side_scalar("side", side)
-    q = float(v.positive("quantity", quantity))
-    ep = float(v.positive("entry_price", entry_price))
+    q = v.scalar(v.positive, "quantity", quantity)
+    ep = v.scalar(v.positive, "entry_price", entry_price)
     wb = float(effective_wallet(wallet, other_maintenance_margin, other_unrealized_pnl))
     tbl = btc_table()
     lp_lib = float(
@@ -416,7 +416,7 @@ def liquidation_event(move: float = -0.0965) -> str:
     'mark 90,350.00: liquidation, -96.50 USDT (closed by liquidation; PnL realised at the mark)'
     """
     acct = ISOLATED_EXAMPLE.build_account(tiers="exchange")
-    mark = ENTRY * (1.0 + float(v.number("move", move, low=-1.0, low_open=True)))
+    mark = ENTRY * (1.0 + v.scalar(v.number, "move", move, low=-1.0, low_open=True))
     events = acct.mark({SYMBOL: mark})
     if not events:
         return f"mark {price(mark)}: still open"
@@ -530,13 +530,13 @@ def _ticket(
     other_upnl: float,
 ) -> _Ticket:
     s = v.choice("side", side, _SIDES)
-    n = float(v.positive("size", size))
-    ep = float(v.positive("entry", entry))
+    n = v.scalar(v.positive, "size", size)
+    ep = v.scalar(v.positive, "entry", entry)
     tier = btc_table().check_leverage(n, leverage)
-    wb = float(v.nonnegative("wallet", wallet))
+    wb = v.scalar(v.nonnegative, "wallet", wallet)
     m = v.choice("mode", mode, _MODES)
-    omm = float(v.nonnegative("other_mm", other_mm))
-    oup = float(v.number("other_upnl", other_upnl))
+    omm = v.scalar(v.nonnegative, "other_mm", other_mm)
+    oup = v.scalar(v.number, "other_upnl", other_upnl)
     if m == "isolated" and (omm != 0 or oup != 0):
         omm = oup = 0.0  # other positions do not touch an isolated wallet
     if wb == 0:

@@ -389,7 +389,7 @@ def exact_move(side: str, notional: float, leverage: float, *, mmr: float | None
     0.095618
     """
     side = _side(side)
-    q = float(v.positive("notional", notional)) / ENTRY_PRICE
+    q = v.scalar(v.positive, "notional", notional) / ENTRY_PRICE
     wallet = initial_margin(notional, leverage)
     if mmr is None:
         lp = liquidation_price(side, q, ENTRY_PRICE, wallet, brackets=_tiers())

@@ -132,8 +132,8 @@ def simulate(
     (4, 672)
     """
     p = params.checked()
-    n = int(v.number("n_paths", n_paths, low=1, high=200_000))
-    per_day = int(v.number("steps_per_day", steps_per_day, low=1, high=1_440))
+    n = int(v.scalar(v.number, "n_paths", n_paths, low=1, high=200_000))
+    per_day = int(v.scalar(v.number, "steps_per_day", steps_per_day, low=1, high=1_440))
     steps = per_day * DAYS
     # the widget's small draws are kept, so moving a slider only redoes the arithmetic below
     z1, z2, u, zc = (_draw_small if n * steps <= 1_000_000 else _draw)(n, steps, seed)
@@ -153,7 +153,7 @@ def simulate(
 
 def build_account(leverage: float, mode: str) -> Account:
     """The lab's account: 1,000 USDT, BTC and ETH longs with 100 USDT of margin each."""
-    lev = float(v.leverage("leverage", leverage))
+    lev = v.scalar(v.leverage, "leverage", leverage)
     mode_ = v.choice("mode", mode, MODES)
     acct = Account(WALLET, fee_rate=0)
     for sym in (BTC, ETH):
@@ -278,8 +278,8 @@ def kline_demo(leverage: float = 10, mode: str = "cross") -> str:
 
 def _market(daily_vol: float, crash_size: float) -> SimParams:
     """The widget's market from its controls (per cent): ETH's volatility is 9/7 of BTC's."""
-    vol = float(v.number("daily_vol", daily_vol, low=0.0, high=50.0)) / 100
-    crash = float(v.number("crash_size", crash_size, low=-90.0, high=0.0)) / 100
+    vol = v.scalar(v.number, "daily_vol", daily_vol, low=0.0, high=50.0) / 100
+    crash = v.scalar(v.number, "crash_size", crash_size, low=-90.0, high=0.0) / 100
     return SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, crash_size=crash)
 
 
