@@ -21,6 +21,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from timing import best_of, verdict  # benchmarks/timing.py, beside this script
 
 from margin_lib import BracketTable, liquidation_price
 from margin_lib.account import Account
@@ -38,24 +39,10 @@ QUICK = {"positions": 100_000, "sample": 2_000, "paths": 1_000, "steps": 1_440}
 
 
 # ------------------------------------------------------------------------------- helpers
-def best_of(repeats: int, func):
-    """(best wall time in seconds, all times, the last result) of ``repeats`` calls."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return min(times), times, result
-
-
 def max_rss_bytes() -> int:
     """The process's peak resident set size so far (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss if sys.platform == "darwin" else rss * 1024
-
-
-def verdict(ok: bool) -> str:
-    return "MET" if ok else "MISSED"
 
 
 def line(label: str, value: str, note: str = "") -> None:

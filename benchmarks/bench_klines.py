@@ -36,6 +36,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from timing import best_of, verdict  # benchmarks/timing.py, beside this script
 
 from margin_lib.klines import KLINE_COLUMNS, load_klines
 
@@ -66,20 +67,6 @@ except (OSError, StopIteration):
 
 
 # ------------------------------------------------------------------------------- helpers
-def best_of(repeats: int, func):
-    """(best wall time in seconds, all times, the last result) of ``repeats`` calls."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return min(times), times, result
-
-
-def verdict(ok: bool) -> str:
-    return "MET" if ok else "MISSED"
-
-
 def line(label: str, value: str, note: str = "") -> None:
     print(f"  {label:<34} {value:<22} {note}".rstrip())
 

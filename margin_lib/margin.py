@@ -46,7 +46,9 @@ def initial_margin(notional: ArrayLike, leverage: ArrayLike) -> ArrayLike:
     """Initial margin ``IM = N / L``: the money a position of notional ``N`` locks at leverage ``L``.
 
     ``notional`` in USDT (> 0), ``leverage`` >= 1. The tier table's maximum leverage is checked
-    by :class:`~margin_lib.brackets.BracketTable` and the account, not here.
+    by :class:`~margin_lib.brackets.BracketTable` and the account, not here. The exchange sets
+    leverage in whole steps (1x, 2x, ...); the formula also takes a fraction such as 2.5, which
+    is how an *effective* leverage can come out.
 
     >>> initial_margin(1_000, 10)
     100.0
