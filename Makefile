@@ -9,7 +9,7 @@ LAB_DIR ?= notebooks
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint notebooks student site lab app bench clean
+.PHONY: test lint notebooks student site lab app bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
@@ -66,6 +66,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_klines.py
 	@if [ -x /usr/bin/chromium ]; then $(BIN)/python benchmarks/bench_widgets.py --browser; \
 	else echo "(no /usr/bin/chromium: widget timings in the kernel only)"; $(BIN)/python benchmarks/bench_widgets.py; fi
+
+# A long search for ledger bugs: the account's state machine on 20,000 random sequences (~20 min).
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz_ledger.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache site build

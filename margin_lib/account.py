@@ -840,7 +840,7 @@ def _liquidation_events(closed: list[Position], wallet: float, whose: str) -> li
     sym, side = (closed[0].symbol, closed[0].side_name) if alone else (None, None)
     if left >= 0:
         note = f"margin balance left in the {whose}, taken"
-        events.append(Event("clearance", sym, side, mode, None, -left, note))
+        events.append(Event("clearance", sym, side, mode, None, 0.0 - left, note))  # 0.0, not -0.0
     else:
         events.append(
             Event("insurance", sym, side, mode, None, -left,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from margin_lib import InvalidInputError, klines
+from margin_lib import InvalidInputError, _kline_files
 from margin_lib.klines import KLINE_COLUMNS, Gap, Klines, load_klines
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_klines.py"
@@ -242,7 +242,7 @@ def test_a_candle_off_the_grid_is_refused_and_monthly_candles_are_a_grid(tmp_pat
 
 def test_line_numbers_are_right_with_blank_lines_and_across_blocks(tmp_path, monkeypatch):
     """The file is read in blocks; a block boundary or blank lines must not shift a line number."""
-    monkeypatch.setattr(klines, "_BLOCK", 997)  # blocks of 997 bytes: many boundaries in mid-line
+    monkeypatch.setattr(_kline_files, "_BLOCK", 997)  # blocks of 997 bytes: many boundaries in mid-line
     rows = [candle(i, 100, 101, 99, 100) for i in range(200)]
     assert len(load_klines(write(tmp_path, rows))) == 200
     rows[150] = rows[150].replace(",12.5,", ",-1,")
