@@ -37,8 +37,11 @@ def main() -> int:
     tallies = ("%, event", "%, an order", "%, cross")
     print("\n".join(line for line in lines if any(t in line for t in tallies)))
     print(f"result: {'every invariant held' if done.returncode == 0 else 'FAILED'} in {seconds:,.0f} s")
-    if done.returncode:
-        print(done.stdout[-6000:], done.stderr[-2000:], sep="\n")
+    if done.returncode:  # the failing sequences, as hypothesis shrank them
+        starts = ("state.", "Traceback", "File", "assert")
+        failures = [line for line in lines if line.lstrip(" |").startswith(starts)]
+        failures += [line for line in lines if "Error" in line]
+        print("\n".join(failures[-300:]), done.stderr[-2000:], sep="\n")
     return done.returncode
 
 

@@ -66,8 +66,9 @@ def _positive_or_nan(x: np.ndarray) -> np.ndarray:
 
 def _numerator(*terms: np.ndarray) -> np.ndarray:
     """The sum of ``terms``, set to exactly 0 where it is only rounding left over from terms
-    that cancel (a 1x long's wallet ``Q × EP`` against ``Q × EP``): otherwise a price of
-    1e-11 USDT would stand where the exchange shows "--"."""
+    that cancel (a 1x long's wallet ``Q × EP`` against ``Q × EP``; a hedge whose legs' rates
+    cancel): otherwise a price of 1e-11 USDT, or 1e27 USDT, would stand where the exchange
+    shows "--"."""
     total = sum(terms)
     size = sum(np.abs(t) for t in terms)
     return np.where(np.isfinite(size) & (np.abs(total) <= 1e-12 * size), 0.0, total)
@@ -221,7 +222,7 @@ def hedge_liquidation_price(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cover = _per_coin(cl, scale) + _per_coin(cs, scale)
         num = _numerator(_per_coin(wb, scale), cover, -wl * epl, ws * eps)
-        den = wl * rl + ws * rs - wl + ws
+        den = _numerator(wl * rl, ws * rs, -wl, ws)  # exactly 0 for a covered pair, not a crumb
         lp = _positive_or_nan(np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan))
     v.overflow(
         "the liquidation price", lp, long_quantity=ql, short_quantity=qs, wallet_balance=wb
