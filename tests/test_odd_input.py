@@ -194,3 +194,15 @@ def test_a_negative_cross_wallet_is_a_valid_input():
     lp = ml.liquidation_price("long", 0.05, 100_000, -1_000, mmr=0.004)
     assert lp == pytest.approx(6_000 / (0.05 * 0.996))
     assert ml.bankruptcy_price("long", 0.05, 100_000, -1_000) == pytest.approx(120_000)
+
+
+def test_a_hedge_whose_rates_cancel_has_no_liquidation_price_not_one_of_1e27():
+    # 3 long to 1 short at MMR 50 %: Q_L·MMR_L + Q_S·MMR_S − Q_L + Q_S = 0.0018 + 0.0006 − 0.0036
+    # + 0.0012 = 0; divided through by the larger leg it leaves ~1e-17 of rounding, which gave a
+    # "price" of about 1e27 (found by the long ledger search, benchmarks/fuzz_ledger.py)
+    def lp(short_mmr):
+        return ml.hedge_liquidation_price(0.0036, 4e3, 0.0012, 4e3, 791, long_mmr=0.5, short_mmr=short_mmr)
+
+    assert math.isnan(lp(0.5))
+    # a denominator that is small but real keeps its price: (791 − 14.4 + 4.8) / 0.000012
+    assert lp(0.51) == pytest.approx(781.4 / 0.000012)
