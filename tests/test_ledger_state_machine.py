@@ -120,22 +120,35 @@ class Ledger(RuleBasedStateMachine):
         assert equity == pytest.approx(expected + flows - taken + covered, rel=1e-9, abs=1e-9 * scale)
         return new
 
-    def check_liquidations(self, new, cross_wallet, isolated_wallets):
-        """On a mark or funding step: each liquidation took exactly the margin balance the test
-        computes (backing wallet + the closed positions' PnL at the new marks)."""
+    def check_liquidations(self, new, before, marks, cross_wallet, isolated_wallets):
+        """On a mark or funding step, each liquidation against the test's own arithmetic: it took
+        the wallet behind it, and what it took beyond the PnL realised at the mark is the margin
+        balance the test computes (wallet + the closed positions' PnL at the new marks), or the
+        insurance fund covered exactly that balance's shortfall."""
         if new is None:
             return
-        losses = liquidation_losses(new)
-        for key, lost in losses.items():
+
+        def upnl(p):
+            return p.side * p.quantity * (marks.get(p.symbol, p.mark_price) - p.entry_price)
+
+        size = 1 + sum(abs(e.amount) for e in new)
+        for key, lost in liquidation_losses(new).items():
             if key == "cross":
                 backing = cross_wallet
+                balance = cross_wallet + sum(upnl(p) for p in before if p.margin_mode == "cross")
+                last = [e for e in new if e.kind in ("clearance", "insurance") and e.margin_mode == "cross"]
             else:
                 sym, side = key.split()
-                backing = isolated_wallets[(sym, 1 if side == "long" else -1)]
-            assert lost == pytest.approx(backing, rel=1e-9, abs=1e-9 * (1 + abs(backing)))
-        insurance = [e for e in new if e.kind == "insurance"]
-        for e in insurance:  # only a negative margin balance is covered
-            assert e.amount > 0
+                s = 1 if side == "long" else -1
+                backing = isolated_wallets[(sym, s)]
+                (pos,) = [p for p in before if (p.symbol, p.side) == (sym, s)]
+                balance = backing + upnl(pos)
+                ends = [e for e in new if e.kind in ("clearance", "insurance")]
+                last = [e for e in ends if e.symbol == sym and e.side == side]
+            assert lost == pytest.approx(backing, rel=1e-9, abs=1e-9 * size)
+            (taken,) = last
+            assert taken.kind == ("clearance" if balance >= 0 else "insurance") or abs(balance) < 1e-9 * size
+            assert taken.amount == pytest.approx(-balance, rel=1e-9, abs=1e-9 * size)
 
     def order_size(self, sym: str, fraction: float, price: float, lev: float) -> float:
         """A quantity between the exchange's minimum and a bit more than the balance allows."""
@@ -232,9 +245,10 @@ class Ledger(RuleBasedStateMachine):
     def mark(self, iso: float, cross: float) -> None:
         marks = {ISO: self.mark_of(ISO) * iso, CROSS: self.mark_of(CROSS) * cross}
         cross_wallet = self.acct.report().cross_wallet_balance
-        wallets = {(p.symbol, p.side): p.isolated_wallet for p in self.acct.positions}
+        before = self.acct.positions
+        wallets = {(p.symbol, p.side): p.isolated_wallet for p in before}
         new = self.attempt(lambda: self.acct.mark(marks), marks=marks)
-        self.check_liquidations(new, cross_wallet, wallets)
+        self.check_liquidations(new, before, marks, cross_wallet, wallets)
 
     @precondition(lambda self: self.acct.positions)
     @rule(pick=fractions, nudge=st.floats(-0.01, 0.01))
@@ -258,8 +272,9 @@ class Ledger(RuleBasedStateMachine):
             else:
                 cross_wallet += pay
             cash += pay
+        before = self.acct.positions
         new = self.attempt(lambda: self.acct.settle_funding({ISO: rate, CROSS: rate}), flows=cash)
-        self.check_liquidations(new, cross_wallet, wallets)
+        self.check_liquidations(new, before, {}, cross_wallet, wallets)
 
     @rule(sym=st.sampled_from([ISO, CROSS]), lev=st.sampled_from([1, 2, 10, 50, 100, 150, 151, 300]))
     def set_leverage(self, sym, lev):
