@@ -54,9 +54,13 @@ def effective_wallet(
     >>> float(effective_wallet(1_000, 25, -400))
     575.0
     """
+    return _effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
+
+
+def _effective_wallet(wallet_balance: ArrayLike, other_mm: ArrayLike, other_upnl: ArrayLike) -> np.ndarray:
     wb = v.number("wallet_balance", wallet_balance)
-    omm = v.nonnegative("other_maintenance_margin", other_maintenance_margin)
-    oupnl = v.number("other_unrealized_pnl", other_unrealized_pnl)
+    omm = v.nonnegative("other_maintenance_margin", other_mm)
+    oupnl = v.number("other_unrealized_pnl", other_upnl)
     return wb - omm + oupnl
 
 
@@ -119,7 +123,7 @@ def liquidation_price(
     s = v.side("side", side)
     q = v.positive("quantity", quantity)
     ep = v.positive("entry_price", entry_price)
-    wb = effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
+    wb = _effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
     named = {"quantity": q, "entry_price": ep, "wallet_balance": wb}
     inputs = (
         side,
@@ -165,13 +169,14 @@ def _solve_with_brackets(
     cap = t["cap"].copy()
     cap[-1] = np.inf
     s, q, ep, wb = np.broadcast_arrays(s, q, ep, wb)
-    per_coin = _per_coin(wb, q)
     out = np.full(s.shape, np.nan)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        base = _numerator(wb / q, -s * ep)  # WB'/Q − s·EP, the part that can cancel (cum_1 = 0)
         for floor, top, rate, cum in zip(t["floor"], cap, t["mmr"], t["cum"], strict=True):
-            lp = _numerator(per_coin, _per_coin(cum, q), -s * ep) / (rate - s)
-            low, high = floor / q * (1 - _EDGE), top / q * (1 + _EDGE)
-            hit = (lp > 0) & (lp >= low) & ((lp < high) | np.isinf(high)) & np.isnan(out)
+            lp = (base + cum / q) / (rate - s)
+            hit = (lp > 0) & (lp >= floor / q * (1 - _EDGE)) & np.isnan(out)
+            if np.isfinite(top):
+                hit &= lp < top / q * (1 + _EDGE)
             out = np.where(hit, lp, out)
     return out
 
@@ -211,7 +216,7 @@ def hedge_liquidation_price(
     epl = v.positive("long_entry_price", long_entry_price)
     qs = v.positive("short_quantity", short_quantity)
     eps = v.positive("short_entry_price", short_entry_price)
-    wb = effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
+    wb = _effective_wallet(wallet_balance, other_maintenance_margin, other_unrealized_pnl)
     rl = v.rate("long_mmr", long_mmr)
     rs = v.rate("short_mmr", short_mmr)
     cl = v.nonnegative("long_maintenance_amount", long_maintenance_amount)

@@ -248,3 +248,14 @@ def test_withdraw_takes_only_what_may_leave():
     with pytest.raises(OrderRefusedError, match="must not exceed the available balance 500.00 USDT"):
         acct.withdraw(501)
     assert math.isclose(acct.max_transferable(), 500)
+
+
+def test_no_slack_on_what_may_leave_the_cross_wallet():
+    # found by the state machine: a 1e-9 allowance let add_margin leave the cross wallet at −1e-9
+    acct = Account(200, fee_rate=0)
+    acct.open_position(BTC, "long", quantity=0.001, price=100_000, leverage=2)  # 50 locked
+    most = acct.max_transferable()
+    with pytest.raises(OrderRefusedError):
+        acct.add_margin(BTC, most + 1e-10)
+    acct.add_margin(BTC, most)
+    assert acct.report().cross_wallet_balance == 0.0
