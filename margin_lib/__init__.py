@@ -17,6 +17,7 @@ from .liquidation import bankruptcy_price, hedge_liquidation_price, liquidation_
 from .margin import (
     account_margin_level,
     adverse_move_to_liquidation,
+    effective_leverage,
     error_tolerance,
     initial_margin,
     maintenance_margin,
@@ -38,6 +39,7 @@ __all__ = [
     "account_margin_level",
     "adverse_move_to_liquidation",
     "bankruptcy_price",
+    "effective_leverage",
     "error_tolerance",
     "funding_payment",
     "hedge_liquidation_price",

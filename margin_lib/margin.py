@@ -23,6 +23,7 @@ __all__ = [
     "account_margin_level",
     "error_tolerance",
     "adverse_move_to_liquidation",
+    "effective_leverage",
 ]
 
 
@@ -197,3 +198,25 @@ def adverse_move_to_liquidation(side: ArrayLike, leverage: ArrayLike, mmr: Array
     lev = v.leverage("leverage", leverage)
     r = v.rate("mmr", mmr)
     return v.result((1.0 / lev - r) / (1.0 - s * r), side, leverage, mmr)
+
+
+@v.broadcasting()
+def effective_leverage(notional: ArrayLike, margin_balance: ArrayLike) -> ArrayLike:
+    """Effective leverage ``N / MB``: the notional (at the mark, USDT) over the margin balance
+    that stands behind it (wallet + unrealized PnL, USDT); a multiple.
+
+    It is what the position really is, whatever leverage was set when it was opened: adding
+    margin lowers it, losses raise it. For an isolated position ``MB`` is its isolated wallet plus
+    its PnL; for a cross position, the cross margin balance. ``inf`` when ``MB <= 0`` (nothing
+    stands behind the position any more).
+
+    >>> effective_leverage(920, 20)      # 1,000 USDT at 10x after an 8 % fall: 920 / (100 − 80)
+    46.0
+    >>> round(effective_leverage(920, 120), 2)   # the same after adding 100 USDT of margin
+    7.67
+    """
+    n = v.nonnegative("notional", notional)
+    mb = v.number("margin_balance", margin_balance)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(mb > 0, n / np.where(mb > 0, mb, 1.0), np.inf)
+    return v.result(out, notional, margin_balance)
