@@ -1,7 +1,8 @@
 """Student copies of the lessons: the same notebooks without the worked solutions.
 
-Each lesson's cells from its ``## Solutions`` heading up to (not including) its ``## Summary``
-heading are replaced by one short note; the exercises and their self-checks stay. Outputs are
+Each lesson's cells from its ``## Solutions`` heading up to (not including) the next ``## ``
+heading are replaced by one short note: the worked solutions and the quiz's answers go, the
+exercises, their self-checks and the quiz stay. Outputs are
 cleared so students run the notebook themselves. The copies are deterministic, so a test can
 regenerate them and compare with the committed ones.
 
@@ -19,8 +20,8 @@ __all__ = ["student_copy", "write_student_copies"]
 
 NOTE = (
     "## Solutions\n\n"
-    "The worked solutions are in the teacher's copy of this lesson. Use the self-checks above: "
-    "they tell you when an answer is right, or give a hint."
+    "The worked solutions and the quiz's answers are in the teacher's copy of this lesson. Use the "
+    "self-checks above: they tell you when an answer is right, or give a hint."
 )
 
 
@@ -36,13 +37,16 @@ def _is_heading(cell: dict[str, Any], title: str) -> bool:
 def student_copy(notebook: dict[str, Any]) -> dict[str, Any]:
     """A student version of a lesson (nbformat 4 JSON as a dict): solutions out, outputs cleared.
 
-    Raises ``ValueError`` if the lesson has no ``## Solutions`` or ``## Summary`` heading.
+    Raises ``ValueError`` if the lesson has no ``## Solutions`` heading, or no ``## `` section
+    after it.
     """
     cells = notebook["cells"]
     start = next((i for i, c in enumerate(cells) if _is_heading(c, "## Solutions")), None)
-    end = next((i for i, c in enumerate(cells) if _is_heading(c, "## Summary")), None)
-    if start is None or end is None or end < start:
-        raise ValueError("a lesson needs a '## Solutions' heading followed by a '## Summary' heading")
+    end = None
+    if start is not None:
+        end = next((i for i in range(start + 1, len(cells)) if _is_heading(cells[i], "## ")), None)
+    if start is None or end is None:
+        raise ValueError("a lesson needs a '## Solutions' heading followed by another '## ' section")
     kept = cells[:start] + [{"cell_type": "markdown", "metadata": {}, "source": NOTE}] + cells[end:]
     out_cells = []
     for i, cell in enumerate(kept):
