@@ -41,12 +41,12 @@ lint: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python -m margin_lib.classroom notebooks student
 
-# The course as static HTML in site/ (widgets and plots render with no network at all); the
-# widget renderer and require.js come from the npm registry at build time.
+# The course as static HTML in site/ (widgets, plots and formulas render with no network at all);
+# the widget renderer, require.js and MathJax come from the npm registry at build time.
 SITE_JS := build/site-js
 site: $(STAMP)
 	@command -v npm >/dev/null 2>&1 || { echo "make site needs npm (Node.js)"; exit 1; }
-	npm install --silent --no-audit --no-fund --prefix $(SITE_JS) @jupyter-widgets/html-manager@1 requirejs@2
+	npm install --silent --no-audit --no-fund --prefix $(SITE_JS) @jupyter-widgets/html-manager@1 requirejs@2 mathjax@2.7.9
 	$(BIN)/python -m margin_lib.site --js $(SITE_JS)/node_modules --out site
 
 lab: $(STAMP)

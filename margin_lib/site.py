@@ -1,9 +1,10 @@
 """Build the course as a static site that needs no network (``make site``).
 
 Every lesson is executed and exported to HTML with its widget state; the widget renderer
-(``@jupyter-widgets/html-manager``) and ``require.js`` are copied into ``site/static/`` from an
-npm install made at build time, so the pages draw their widgets and plots offline. The lessons
-use no LaTeX, so MathJax is replaced by an empty local script. An ``index.html`` lists the lessons
+(``@jupyter-widgets/html-manager``), ``require.js`` and MathJax 2 (for the lessons' formulas:
+its TeX input, CommonHTML output and web fonts) are copied into ``site/static/`` from an npm
+install made at build time, so the pages draw their widgets, plots and formulas offline and
+load nothing from a third party. An ``index.html`` lists the lessons
 in course order with each lesson's aim, and every lesson page has links to the index and to the
 lessons before and after it, at its top and its bottom.
 
@@ -22,6 +23,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RENDERER = "@jupyter-widgets/html-manager/dist"
 REQUIRE = "requirejs/require.js"
+MATHJAX = "mathjax"
+#: The parts of MathJax 2 the pages use (TeX in, CommonHTML out, its fonts); the rest of the
+#: package (other outputs and font formats, the unpacked sources) is 50 MB the site does not need.
+MATHJAX_PARTS = (
+    "MathJax.js",
+    "config/TeX-AMS_CHTML-full.js",
+    "extensions",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "jax/element",
+    "fonts/HTML-CSS/TeX/woff",
+    "localization/en",
+)
+MATHJAX_URL = "static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 
 __all__ = ["build_site", "lesson_aim", "lesson_title", "navigation"]
 
@@ -113,19 +128,29 @@ def build_site(
     from nbconvert.preprocessors import ExecutePreprocessor
     from traitlets.config import Config
 
-    renderer, require = js_modules / RENDERER, js_modules / REQUIRE
-    if not (renderer / "embed-amd.js").exists() or not require.exists():
-        raise FileNotFoundError(f"{js_modules} must hold {RENDERER}/embed-amd.js and {REQUIRE} (npm install)")
+    renderer, require, mathjax = js_modules / RENDERER, js_modules / REQUIRE, js_modules / MATHJAX
+    needed = [renderer / "embed-amd.js", require, mathjax / "MathJax.js"]
+    if not all(path.exists() for path in needed):
+        raise FileNotFoundError(
+            f"{js_modules} must hold {RENDERER}/embed-amd.js, {REQUIRE} and {MATHJAX}/MathJax.js "
+            "(npm install)"
+        )
     static = out / "static"
     if static.exists():
         shutil.rmtree(static)
     shutil.copytree(renderer, static / "html-manager")
     shutil.copy(require, static / "require.js")
-    (static / "no-mathjax.js").write_text("/* the lessons use no LaTeX */\n")
+    for part in MATHJAX_PARTS:
+        source, target = mathjax / part, static / "mathjax" / part
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
     config = Config()
     config.HTMLExporter.widget_renderer_url = "static/html-manager/embed-amd.js"
     config.HTMLExporter.require_js_url = "static/require.js"
-    config.HTMLExporter.mathjax_url = "static/no-mathjax.js"
+    config.HTMLExporter.mathjax_url = MATHJAX_URL
     exporter = HTMLExporter(config=config)
     lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     names = [f"{path.stem}.html" for path in lessons]

@@ -77,6 +77,9 @@ def test_each_page_renders_widgets_and_plots_offline(browser, base_url, lesson):
     assert page.query_selector_all(".jupyter-widgets"), "widgets did not render"
     assert len(page.query_selector_all("img")) >= 2, "plots missing"
     assert page.inner_text(".widget-output").strip(), "the widget's stored output is empty"
+    if "$$" in lesson.read_text():  # its formulas are typeset by the site's own MathJax
+        page.wait_for_selector(".MathJax_CHTML", timeout=60_000)
+        assert "Math Processing Error" not in page.inner_text("body")
     assert outside == [], f"requests left the machine: {outside}"
     page.close()
 

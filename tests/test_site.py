@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from margin_lib.site import build_site, lesson_aim, lesson_title
+from margin_lib.site import MATHJAX_PARTS, build_site, lesson_aim, lesson_title
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -22,6 +22,14 @@ def site(tmp_path_factory) -> Path:
     (js / "@jupyter-widgets/html-manager/dist/embed-amd.js").write_text("/* stand-in */")
     (js / "requirejs").mkdir()
     (js / "requirejs/require.js").write_text("/* stand-in */")
+    for part in MATHJAX_PARTS:  # files stand in for files, folders for folders
+        path = js / "mathjax" / part
+        if part.endswith(".js"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("/* stand-in */")
+        else:
+            path.mkdir(parents=True)
+            (path / "stand-in.js").write_text("/* stand-in */")
     out = tmp_path_factory.mktemp("site")
     build_site(js, out, execute=False)
     return out
@@ -61,9 +69,15 @@ def test_pages_load_their_scripts_from_the_site_itself(site):
     for path in LESSONS:
         page = (site / f"{path.stem}.html").read_text("utf-8")
         scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
-        assert "static/require.js" in scripts and "static/no-mathjax.js" in scripts, scripts
+        assert "static/require.js" in scripts, scripts
+        assert "static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" in scripts, scripts
         assert not [s for s in scripts if "//" in s], scripts
         assert "static/html-manager/embed-amd.js" in page
+
+
+def test_formulas_are_typeset_by_the_sites_own_mathjax(site):
+    mathjax = site / "static" / "mathjax"
+    assert (mathjax / "MathJax.js").exists() and (mathjax / "fonts/HTML-CSS/TeX/woff").is_dir()
 
 
 def test_missing_npm_packages_are_named(tmp_path):
