@@ -29,6 +29,7 @@ MATHJAX = "mathjax"
 MATHJAX_PARTS = (
     "MathJax.js",
     "config/TeX-AMS_CHTML-full.js",
+    "config/Safe.js",
     "extensions",
     "jax/input/TeX",
     "jax/output/CommonHTML",
