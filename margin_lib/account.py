@@ -40,8 +40,8 @@ behind it is taken (``clearance``): the isolated wallet, or the whole cross wall
 while the other isolated positions, and the spot wallet, are untouched. If the margin balance
 was negative (the price jumped past the bankruptcy price), the exchange's insurance fund
 absorbs the shortfall (an ``insurance`` event) and the wallet ends at 0. The liquidation fee
-and the exact closing fill are not modelled: the whole backing margin is lost, as the rule book
-prescribes.
+and the exact closing fill are not modelled: the whole backing margin is lost, as the course's
+rule book prescribes (``docs/margin-rules.md``, section 6, which states these rules in full).
 
 Every refused operation raises :class:`~margin_lib.errors.OrderRefusedError` (or
 :class:`~margin_lib.errors.InvalidInputError` for a malformed value) and leaves the account

@@ -8,7 +8,8 @@ maintenance margin ``MM = N × MMR − cum`` continuous across tier edges::
 
 Tables change without notice and differ per account, so the package ships dated snapshots
 (:meth:`BracketTable.load`) and accepts your own (:meth:`BracketTable.from_records`,
-:meth:`BracketTable.from_exchange`, :meth:`BracketTable.load_file`).
+:meth:`BracketTable.from_exchange`, :meth:`BracketTable.load_file`). The course's rule book,
+``docs/margin-rules.md`` (section 3), explains the tiers and prints the shipped snapshots as tables.
 
 >>> table = BracketTable.load("BTCUSDT")
 >>> table.as_of

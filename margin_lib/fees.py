@@ -1,4 +1,4 @@
-"""Trading fees and funding payments (the course's reference, section 7).
+"""Trading fees and funding payments (the course's rule book, ``docs/margin-rules.md``, section 9).
 
 Both are charged on the position's **notional**, not on its margin, and neither depends on the
 margin mode.

@@ -1,4 +1,4 @@
-"""Liquidation and bankruptcy prices (the course's reference, section 4).
+"""Liquidation and bankruptcy prices (the course's rule book, ``docs/margin-rules.md``, section 5).
 
 Liquidation comes when the margin balance falls to the maintenance margin. For one position in
 one-way mode, with ``s`` = +1 long / −1 short, solving ``WB' + s·Q·(LP − EP) = Q·LP·MMR − cum``
@@ -201,13 +201,14 @@ def hedge_liquidation_price(
 
         LP = (WB' + cum_L + cum_S − Q_L·EP_L + Q_S·EP_S) / (Q_L·MMR_L + Q_S·MMR_S − Q_L + Q_S)
 
-    Net long (the denominator is negative) it lies below the mark; net short or perfectly
-    balanced it lies above, where the maintenance margin of both legs outgrows the locked-in
-    balance. Returns ``nan`` when the denominator is 0 or the price is not positive ("--").
+    Clearly net long (``Q_L·(1 − MMR_L) > Q_S·(1 + MMR_S)``, so the denominator is negative) it
+    lies below the mark; net short, perfectly balanced or only slightly net long it lies above,
+    where the maintenance margin of both legs outgrows the locked-in balance. Returns ``nan``
+    when the denominator is 0 or the price is not positive ("--").
 
-    (The course reference words the rule as "denominator <= 0 means no price"; that would deny a
+    (An earlier rule book worded the rule as "denominator <= 0 means no price"; that would deny a
     price to every net-long hedge, which brute force shows do have one, so the rule here is
-    "denominator = 0".)
+    "denominator = 0": see ``docs/margin-rules.md``, section 11.)
 
     >>> round(hedge_liquidation_price(2, 100, 1, 100, 10, long_mmr=0.005, short_mmr=0.005), 4)
     91.3706

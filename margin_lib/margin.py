@@ -3,7 +3,8 @@
 Every function accepts floats or NumPy arrays (they broadcast against each other) and returns
 a float when all inputs are scalars, otherwise an array of the broadcast shape. Money is USDT;
 rates are fractions (0.005 means 0.5 %). The rules are those of Binance USDⓈ-M perpetual
-futures in single-asset mode (see the course's reference, sections 1 to 4).
+futures in single-asset mode, as the course's rule book ``docs/margin-rules.md`` states them
+(sections 2 to 4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Liquidation and bankruptcy prices checked against an independent brute force.
 
-The brute force is written from the course reference (sections 2 to 4), not from the library:
+The brute force is written from the rule book (docs/margin-rules.md, sections 2 to 5), not from the library:
 
 - margin balance ``MB(P) = WB + other_UPNL − other_MM + s·Q·(P − EP)``;
 - maintenance margin ``MM(P) = Q·P·MMR − cum``, with (MMR, cum) either flat or those of the
@@ -332,7 +332,7 @@ def test_hedge_liquidation_price_matches_brute_force():
 
 
 def test_net_long_hedges_with_negative_denominator_do_have_a_liquidation_price():
-    """The reference says "denominator ≤ 0 means no price"; the brute force says otherwise: a net
+    """An earlier rule book said "denominator ≤ 0 means no price"; the brute force says otherwise: a net
     long pair (Q_L·(1 − MMR_L) > Q_S·(1 + MMR_S), a negative denominator) is liquidated when the
     price falls, and the library returns that price (below both entries here)."""
     rng = np.random.default_rng(14)
