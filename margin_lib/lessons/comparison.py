@@ -1,8 +1,12 @@
-"""Lesson 5, isolated against cross: the same trades in both modes, with numbers.
+"""Lesson 5, isolated against cross: the same trades in both modes, the widget, the plot, the
+exercises and the quiz.
 
-Pure functions behind the lesson's tables, myth checks, widget, plot and exercises. The trades
-are the article's (:data:`~margin_lib.examples.CASE_A`, :data:`~margin_lib.examples.CASE_B`), run
-with the article's maintenance rate and no fees unless a function says otherwise.
+The formulas (the isolated liquidation price, the available balance and what may leave the
+cross wallet, the fee, the fall that liquidates at a given leverage, the loss of a stop-loss
+fill) are computed in the lesson's own cells with the engine; this module holds what a learner
+need not read: the layout of the long comparison table, the widget and its plot. The trades are
+the article's (:data:`~margin_lib.examples.CASE_A`, :data:`~margin_lib.examples.CASE_B`), run with
+the article's maintenance rate and no fees.
 """
 
 from __future__ import annotations
@@ -11,49 +15,38 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate as v
-from ..account import Account
-from ..errors import MarginError
+from ..account import MIN_QUANTITY, Account, liquidation_losses
+from ..errors import InvalidInputError
 from ..examples import (
     ARTICLE_FEE_RATES,
     CASE_A,
     CASE_B,
-    CLOSING_ADVICE,
     ILLUSTRATIVE_PRICES,
-    ISOLATED_EXAMPLE,
     PositionSpec,
     Scenario,
+    article_table,
 )
 from ..exercises import Exercise
-from ..fees import trading_fee
 from ..format import pct, table, usdt
-from ..margin import adverse_move_to_liquidation, initial_margin
-from ..plots import COLORS, new_figure, usdt_ticks
+from ..plots import COLORS, legend_below, new_figure, usdt_ticks
+from ..quiz import Question, Quiz
 from ..widgets import build_widget, leverage_slider, money_box, move_slider
 
 __all__ = [
-    "trades",
-    "outcome",
-    "ARTICLE_CONTROLS",
-    "CASE_B_SIZE",
-    "article_table",
-    "cases_side_by_side",
-    "same_trades_table",
-    "myth_checks",
-    "rules_demo",
-    "fees_table",
-    "advice_table",
-    "view",
-    "plot",
-    "widget",
-    "EXERCISES",
-]
+    "MODES", "CASE_B_SIZE", "ARTICLE_CONTROLS", "MAX_LEVERAGE", "trades", "outcome", "same_trades_table",
+    "view", "plot", "widget", "EXERCISES", "QUIZ",
+]  # fmt: skip
 
 BTC, ETH = "BTCUSDT", "ETHUSDT"
 MODES = ("isolated", "cross")
-
-_LEG_A, _LEG_B = CASE_A.positions[0], CASE_B.positions[0]
-#: Case B's size per leg (USDT): the "like against like" run uses it in both modes.
-CASE_B_SIZE: float = _LEG_B.notional
+#: The highest leverage of the article's table, and the leverage slider's end.
+MAX_LEVERAGE = 125
+#: The controls as the page labels them (refusals name them so).
+LABELS = {"notional": "size per leg (USDT)", "leverage": "leverage (x)", "btc_move": "BTC move (%)",
+          "eth_move": "ETH move (%)"}  # fmt: skip
+_LEG_A = CASE_A.positions[0]
+#: Case B's size per leg (USDT).
+CASE_B_SIZE: float = CASE_B.positions[0].notional
 #: The widget's controls at the article's Case A: size per leg, leverage, BTC and ETH moves (%).
 ARTICLE_CONTROLS: dict[str, float] = {
     "notional": float(_LEG_A.notional),
@@ -63,58 +56,60 @@ ARTICLE_CONTROLS: dict[str, float] = {
 }
 #: The article's shock, then two deeper BTC falls with the same ETH rise (per cent).
 _SHOCKS = tuple((b, ARTICLE_CONTROLS["eth_move"]) for b in (ARTICLE_CONTROLS["btc_move"], -12.0, -25.0))
+#: The smallest size per leg: the exchange's minimum quantity of BTC at its illustrative price.
+_MIN_SIZE = MIN_QUANTITY[BTC] * ILLUSTRATIVE_PRICES[BTC]
 
 
 def trades(
-    mode: str,
-    notional: float = _LEG_A.notional,
-    leverage: float = _LEG_A.leverage,
+    mode: str, notional: float = _LEG_A.notional, leverage: float = _LEG_A.leverage,
     wallet: float = CASE_A.wallet,
-) -> Scenario:
-    """The article's two trades — a BTC long and an ETH long of ``notional`` USDT each at
-    ``leverage`` from the article's 1,000 USDT wallet (Case A's size by default; Case B's with
-    :data:`CASE_B_SIZE`) — with both positions in ``mode``.
+) -> Scenario:  # fmt: skip
+    """The article's two trades, a BTC long and an ETH long of ``notional`` USDT each at
+    ``leverage`` from the article's 1,000 USDT wallet, both in ``mode``. Refused, naming the
+    control, when the size is below the exchange's minimum quantity, when the leverage is beyond
+    the article's table, or when the two initial margins do not fit in the wallet.
 
     >>> [(p.symbol, p.notional, p.margin_mode) for p in trades("cross", CASE_B_SIZE).positions]
     [('BTCUSDT', 1000.0, 'cross'), ('ETHUSDT', 1000.0, 'cross')]
     """
     mode_ = v.choice("mode", mode, MODES)
-    n = v.scalar(v.positive, "notional", notional)
-    lev = v.scalar(v.leverage, "leverage", leverage)
+    n = v.scalar(v.positive, LABELS["notional"], notional)
+    lev = v.scalar(v.leverage, LABELS["leverage"], leverage)
+    w = v.scalar(v.positive, "wallet", wallet)
+    if n < _MIN_SIZE:
+        raise InvalidInputError(f"{LABELS['notional']} must be at least {_MIN_SIZE:,.0f} (0.001 BTC, the "
+                                f"exchange's minimum quantity); got {n:,.2f}")  # fmt: skip
+    if lev > MAX_LEVERAGE:
+        raise InvalidInputError(f"{LABELS['leverage']} must be at most {MAX_LEVERAGE}, the article's table's "
+                                f"last row; got {lev:g}")  # fmt: skip
+    if 2 * n / lev > w:
+        most = w * lev / 2
+        raise InvalidInputError(
+            f"{LABELS['notional']}: two legs of {n:,.0f} at {lev:g}x need {2 * n / lev:,.2f} USDT of initial "
+            f"margin, more than the {w:,.0f} USDT wallet; at {lev:g}x each leg can be at most {most:,.0f}"
+        )
     return Scenario(
-        name=f"{mode_}: BTC and ETH longs of {n:,.0f} USDT at {lev:g}x",
-        wallet=v.scalar(v.positive, "wallet", wallet),
+        name=f"{mode_}: BTC and ETH longs of {n:,.0f} USDT at {lev:g}x", wallet=w,
         positions=(PositionSpec(BTC, "long", n, lev, mode_), PositionSpec(ETH, "long", n, lev, mode_)),
-    )
+    )  # fmt: skip
 
 
 def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
-    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True)
-    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True)
+    b = v.scalar(v.number, LABELS["btc_move"], btc_move, low=-100.0, low_open=True)
+    e = v.scalar(v.number, LABELS["eth_move"], eth_move, low=-100.0, low_open=True)
     return {BTC: b / 100, ETH: e / 100}
 
 
-def _build(scenario: Scenario) -> Account:
-    try:
-        return scenario.build_account()
-    except MarginError as exc:  # name the refusal as the learner's choice, not the example's
-        raise type(exc)(str(exc)) from None
-
-
 def outcome(scenario: Scenario, btc_move: float, eth_move: float) -> dict[str, object]:
-    """What the moves (per cent) do to ``scenario``: margin reserved (``IM = N / L`` summed),
-    capital locked in isolated wallets, balance still free, the BTC move that liquidates BTC
-    (a fraction, with ETH where it moved; NaN if none), equity after, what was liquidated and
-    the USDT lost to liquidation. No fees, the article's maintenance rate.
+    """What the moves (per cent) do to ``scenario``, run in the engine: the BTC move that
+    liquidates BTC (a fraction, ETH where it moved; NaN if none), the equity and the available
+    balance after the moves, what was liquidated and the USDT the liquidations took.
 
     >>> o = outcome(CASE_A, -8, 5)
     >>> o["equity"], o["liquidated"], o["lost"]
-    (850.0, [], 0)
+    (850.0, [], 0.0)
     """
-    acct = _build(scenario)
-    start = acct.report()
-    locked = sum(p.isolated_wallet for p in start.positions)
-    reserved = sum(p.initial_margin for p in start.positions)
+    acct = scenario.build_account()
     moves = _moves(btc_move, eth_move)
     probe = acct.copy()
     probe.mark({ETH: scenario.marks({ETH: moves[ETH]})[ETH]})
@@ -123,263 +118,104 @@ def outcome(scenario: Scenario, btc_move: float, eth_move: float) -> dict[str, o
     events = acct.mark(scenario.marks(moves))
     end = acct.report()
     return {
-        "locked": locked,
-        "reserved": reserved,
-        "free": start.available_balance,
         "btc_liquidation_move": lp / ILLUSTRATIVE_PRICES[BTC] - 1,
         "equity": end.equity,
+        "available": end.available_balance,
         "liquidated": sorted({e.symbol for e in events if e.kind == "liquidation" and e.symbol}),
-        "lost": -sum(e.amount for e in events),
+        "lost": float(sum(liquidation_losses(events).values())),
     }
 
 
 def _gone(o: dict[str, object]) -> str:
-    return ", ".join(s.removesuffix("USDT") for s in o["liquidated"]) or "nothing liquidated"
+    return ", ".join(s.removesuffix("USDT") for s in o["liquidated"]) or "nothing"
+
+
+_HEAD = ["", "BTC liquidated at", "equity after", "available after", "liquidated", "lost"]
 
 
 def _row(label: str, o: dict[str, object]) -> list[str]:
-    return [label, usdt(o["reserved"]), usdt(o["locked"]), pct(o["btc_liquidation_move"]), usdt(o["equity"]),
-            _gone(o), usdt(o["lost"])]  # fmt: skip
-
-
-_HEAD = [
-    "",
-    "margin reserved",
-    "locked away",
-    "BTC move to liquidation",
-    "equity after",
-    "liquidated",
-    "lost",
-]
-
-
-def cases_side_by_side(
-    btc_move: float = ARTICLE_CONTROLS["btc_move"], eth_move: float = ARTICLE_CONTROLS["eth_move"]
-) -> str:
-    """The article's Case A (cross, 5,000 per leg) and Case B (isolated, 1,000 per leg) after the
-    same moves (per cent; the article's by default)."""
-    rows = [_row("Case A (cross)", outcome(CASE_A, btc_move, eth_move)),
-            _row("Case B (isolated)", outcome(CASE_B, btc_move, eth_move))]  # fmt: skip
-    return table(rows, _HEAD, align="l")
+    return [label, pct(o["btc_liquidation_move"]), usdt(o["equity"]), usdt(o["available"]), _gone(o),
+            usdt(o["lost"])]  # fmt: skip
 
 
 def same_trades_table(
-    notional: float = _LEG_A.notional,
-    leverage: float = _LEG_A.leverage,
+    notional: float = _LEG_A.notional, leverage: float = _LEG_A.leverage,
     shocks: tuple[tuple[float, float], ...] = _SHOCKS,
-) -> str:
+) -> str:  # fmt: skip
     """The same trades in both modes under each shock (BTC %, ETH %): like against like."""
-    rows = []
-    for b, e in shocks:
-        for mode in MODES:
-            rows.append(
-                _row(f"{mode}, BTC {b:+g} % ETH {e:+g} %", outcome(trades(mode, notional, leverage), b, e))
-            )
+    rows = [_row(f"{mode}, BTC {b:+g} % ETH {e:+g} %", outcome(trades(mode, notional, leverage), b, e))
+            for b, e in shocks for mode in MODES]  # fmt: skip
     return table(rows, _HEAD, align="l")
-
-
-def article_table(notional: float = _LEG_A.notional, leverage: float = _LEG_A.leverage) -> str:
-    """The article's comparison table in numbers, for the same two trades in each mode (ETH
-    flat): margin used and locked, the BTC fall that liquidates, what that liquidation takes and
-    what is left open afterwards. The BTC fall is the engine's liquidation price as a move from
-    the entry; the liquidation is taken 0.1 percentage point beyond it."""
-    cols = {}
-    for mode in MODES:
-        scenario = trades(mode, notional, leverage)
-        calm = outcome(scenario, 0, 0)
-        move = calm["btc_liquidation_move"] * 100
-        hit = outcome(scenario, move - 0.1, 0) if np.isfinite(move) else calm
-        kept = [s.removesuffix("USDT") for s in (BTC, ETH) if s not in hit["liquidated"]]
-        cols[mode] = [
-            usdt(calm["locked"]),
-            usdt(calm["reserved"]),
-            usdt(calm["free"]),
-            pct(calm["btc_liquidation_move"]),
-            f"{usdt(hit['lost'])} ({_gone(hit)})",
-            ", ".join(kept) or "nothing",
-            usdt(hit["equity"]),
-        ]
-    aspects = [
-        "margin locking: held in isolated wallets",
-        "capital used (initial margin)",
-        "balance still available",
-        "error tolerance: BTC move to liquidation",
-        "liquidation impact: lost at that move",
-        "risk isolation: positions left open",
-        "equity left",
-    ]
-    rows = [[a, cols["isolated"][i], cols["cross"][i]] for i, a in enumerate(aspects)]
-    return table(rows, ["aspect (ETH flat)", "isolated", "cross"], align="l")
-
-
-def myth_checks() -> str:
-    """The article's four myths, each answered by a computation."""
-    iso = outcome(trades("isolated"), -25, 5)
-    cross = outcome(trades("cross"), -25, 5)
-    far_iso = outcome(trades("isolated"), 0, 0)["btc_liquidation_move"]
-    far_cross = outcome(trades("cross"), 0, 0)["btc_liquidation_move"]
-    lines = [
-        "Myth 1, 'cross is safer' (Case A's trades, 5,000 USDT per leg at 10x):",
-        f"  with ETH flat, BTC is liquidated at {pct(far_iso)} in isolated mode, "
-        f"at {pct(far_cross)} in cross;",
-        f"  after BTC -25 % and ETH +5 %: isolated lost {usdt(iso['lost'])} ({_gone(iso)}), "
-        f"equity {usdt(iso['equity'])};",
-        f"  cross lost {usdt(cross['lost'])} ({_gone(cross)}), equity {usdt(cross['equity'])}.",
-    ]
-    spec = ISOLATED_EXAMPLE.positions[0]
-    acct = Account(ISOLATED_EXAMPLE.wallet, fee_rate=0)
-    acct.open_position(
-        BTC, spec.side, notional=spec.notional, price=ILLUSTRATIVE_PRICES[BTC], leverage=spec.leverage
-    )
-    free = acct.report().available_balance
-    acct.open_position(ETH, "long", notional=5_000, price=ILLUSTRATIVE_PRICES[ETH], leverage=10)
-    lines += [
-        "Myth 2, 'isolated margin locks your funds':",
-        f"  after an isolated {usdt(spec.notional, 0)} BTC long at {spec.leverage:g}x, {usdt(free)} is still "
-        "available,",
-        f"  and a 5,000 USDT ETH position at 10x opens with it "
-        f"({usdt(acct.report().available_balance)} left).",
-        "Myth 3, 'margin = leverage':",
-    ]
-    for size, lev in ((500, 5), (1_000, 10), (2_000, 20)):
-        lines.append(f"  {usdt(size, 0)} at {lev}x needs {usdt(initial_margin(size, lev))} of margin")
-    lines.append("Myth 4, 'modes can be switched at will':")
-    try:
-        acct.set_margin_mode(BTC, "cross")
-        lines.append("  switched")  # pragma: no cover - the engine refuses, as the exchange does
-    except MarginError as exc:
-        lines.append(f"  the engine refuses: {exc}")
-    return "\n".join(lines)
-
-
-def rules_demo() -> str:
-    """Modes are per symbol; one-way mode nets a symbol, hedge mode holds both sides."""
-    acct = Account(10_000, fee_rate=0)
-    acct.set_margin_mode(BTC, "cross")
-    acct.open_position(BTC, "long", notional=1_000, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
-    acct.open_position(ETH, "long", notional=1_000, price=ILLUSTRATIVE_PRICES[ETH], leverage=10)
-    lines = [f"one account: BTCUSDT is {acct.margin_mode(BTC)}, ETHUSDT is {acct.margin_mode(ETH)}"]
-    try:
-        acct.set_margin_mode(ETH, "cross")
-    except MarginError as exc:
-        lines.append(f"switching ETHUSDT to cross with its position open: {exc}")
-    try:
-        acct.open_position(BTC, "short", notional=500, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
-    except MarginError as exc:
-        lines.append(f"one-way mode, a BTC short on top of the long: {exc}")
-    hedge = Account(10_000, fee_rate=0, position_mode="hedge")
-    for side in ("long", "short"):
-        hedge.open_position(BTC, side, notional=1_000, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
-    legs = ", ".join(f"{p.side} {p.symbol}" for p in hedge.report().positions)
-    lines.append(f"hedge mode holds both legs: {legs}")
-    return "\n".join(lines)
-
-
-def fees_table(notional: float = 1_000) -> str:
-    """Fees on ``notional`` at the FAQ's rates, and a taker round trip in each mode paid through
-    the engine's account (opened and closed at the same price)."""
-    rows = [
-        [name, pct(rate, 2), usdt(trading_fee(notional, rate))] for name, rate in ARTICLE_FEE_RATES.items()
-    ]
-    out = table(rows, ["fill", "rate", f"fee on {usdt(notional, 0)}"], align="l")
-    paid = []
-    for mode in MODES:
-        acct = Account(1_000, fee_rate=ARTICLE_FEE_RATES["taker"])
-        acct.set_margin_mode(BTC, mode)
-        acct.open_position(BTC, "long", notional=notional, price=ILLUSTRATIVE_PRICES[BTC], leverage=20)
-        acct.close_position(BTC, ILLUSTRATIVE_PRICES[BTC])
-        paid.append(f"{mode}: {usdt(-sum(e.amount for e in acct.events if e.kind == 'fee'))}")
-    round_trip = 2 * trading_fee(notional, ARTICLE_FEE_RATES["taker"])
-    margin = initial_margin(notional, 20)
-    return (out + "\ntaker round trip at 20x, " + "; ".join(paid)
-            + f"\nthat is {pct(round_trip / margin)} of the {usdt(margin)} margin at 20x")  # fmt: skip
-
-
-def advice_table(notional: float = 1_000, stop_loss: float = -5.0) -> str:
-    """The article's closing advice with numbers: the room to liquidation at 5x against 20x, the
-    most an isolated 5x position can lose, and what a stop-loss costs instead (taker fees in)."""
-    lev = CLOSING_ADVICE["leverage"]
-    mmr = 0.005
-    rows = [[f"{lv}x", pct(adverse_move_to_liquidation("long", lv, mmr)), usdt(initial_margin(notional, lv))]
-            for lv in (lev, 20)]  # fmt: skip
-    out = table(
-        rows, ["leverage", "fall to liquidation (0.5 % MMR)", f"most an isolated {usdt(notional, 0)} loses"]
-    )
-    acct = Account(1_000, fee_rate=ARTICLE_FEE_RATES["taker"])
-    acct.open_position(BTC, "long", notional=notional, price=ILLUSTRATIVE_PRICES[BTC], leverage=lev)
-    start = acct.report().wallet_balance + notional * ARTICLE_FEE_RATES["taker"]
-    acct.close_position(BTC, ILLUSTRATIVE_PRICES[BTC] * (1 + stop_loss / 100))
-    loss = start - acct.report().wallet_balance
-    return out + (
-        f"\nisolated {lev}x with a stop-loss at {stop_loss:+g} %: closed for a loss of {usdt(loss)} "
-        f"(fees included), against {usdt(initial_margin(notional, lev))} at risk without it"
-    )
 
 
 def view(notional: float, leverage: float, btc_move: float, eth_move: float) -> str:
     """What the widget prints: the two trades, sized and levered as chosen, in both modes after
-    the shock.
+    the moves (per cent).
 
     >>> print(view(5_000, 10, -8, 5).splitlines()[0])
-    BTC and ETH longs of 5,000 USDT each at 10x, wallet 1,000 USDT; BTC -8.0 %, ETH +5.0 %
+    BTC and ETH longs of 5,000 USDT each at 10x, wallet 1,000 USDT; BTC -8 %, ETH +5 %
     """
+    _moves(btc_move, eth_move)
     out = {mode: outcome(trades(mode, notional, leverage), btc_move, eth_move) for mode in MODES}
-    head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, "
-            f"wallet {usdt(CASE_A.wallet, 0)}; "
-            f"BTC {float(btc_move):+.1f} %, ETH {float(eth_move):+.1f} %")  # fmt: skip
-    return head + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
+    head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, wallet "
+            f"{usdt(CASE_A.wallet, 0)}; BTC {float(btc_move):+g} %, ETH {float(eth_move):+g} %")  # fmt: skip
+    return head.replace("+0 %", "0 %") + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
 
 
 def _equity_curves(notional: float, leverage: float, eth_move: float, btc_moves: np.ndarray) -> dict:
     """Equity after each BTC move (ETH at ``eth_move``), per mode, in one vectorised replay."""
     curves = {}
     for mode in MODES:
-        scenario = trades(mode, notional, leverage)
-        acct = _build(scenario)
-        paths = {
-            BTC: (ILLUSTRATIVE_PRICES[BTC] * (1 + btc_moves / 100))[:, None],
-            ETH: np.array([[ILLUSTRATIVE_PRICES[ETH] * (1 + eth_move / 100)]]),
-        }
+        acct = trades(mode, notional, leverage).build_account()
+        paths = {BTC: (ILLUSTRATIVE_PRICES[BTC] * (1 + btc_moves / 100))[:, None],
+                 ETH: np.array([[ILLUSTRATIVE_PRICES[ETH] * (1 + eth_move / 100)]])}  # fmt: skip
         curves[mode] = acct.replay(paths).final_equity
     return curves
 
 
+_STYLES = {"isolated": ("-", COLORS["balance"]), "cross": ("--", COLORS["other"])}
+_RANGE = (-40.0, 20.0)  # the BTC slider's range (per cent)
+
+
 def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> Figure:
-    """Equity after a BTC move (ETH at ``eth_move``) for the same trades in each mode, with each
-    mode's BTC liquidation marked by a marker and a label, and the chosen move dashed."""
-    _moves(btc_move, eth_move)
-    moves = np.linspace(-40, 20, 601)
-    curves = _equity_curves(notional, leverage, eth_move, moves)
-    fig, ax = new_figure()
-    styles = {"isolated": ("-", COLORS["balance"]), "cross": ("--", COLORS["other"])}
+    """Equity after a BTC move (ETH at ``eth_move``) for the same trades in each mode, each mode's
+    BTC liquidation marked and labelled, the chosen move dotted."""
+    moves_ = _moves(btc_move, eth_move)
+    b_move, e_move = moves_[BTC] * 100, moves_[ETH] * 100
+    moves = np.linspace(*_RANGE, 601)
+    curves = _equity_curves(notional, leverage, e_move, moves)
+    fig, ax = new_figure(figsize=(8.0, 5.2))
     for mode, eq in curves.items():
-        ls, color = styles[mode]
-        o = outcome(trades(mode, notional, leverage), 0, eth_move)
+        ls, color = _STYLES[mode]
+        o = outcome(trades(mode, notional, leverage), 0, e_move)
         x = o["btc_liquidation_move"] * 100
-        inside = bool(np.isfinite(x) and moves[0] <= x <= moves[-1])
-        notes = [] if inside else [f"BTC not liquidated above {moves[0]:.0f} %"]
-        if mode == "isolated" and ETH in o["liquidated"]:
-            notes.append(f"ETH leg liquidated at ETH {float(eth_move):+.1f} %")
-        label = f"{mode} mode" + (f" ({'; '.join(notes)})" if notes else "")
-        ax.plot(moves, eq, linestyle=ls, color=color, linewidth=2, label=label)
+        inside = bool(np.isfinite(x) and _RANGE[0] <= x <= _RANGE[1])
+        if mode == "cross" and o["liquidated"]:  # the pool already went at BTC's entry price
+            notes = [f"both legs liquidated by ETH {e_move:+g} % alone"]
+        else:
+            notes = [] if inside else [f"BTC not liquidated above {_RANGE[0]:.0f} %"]
+            if ETH in o["liquidated"]:
+                notes.append(f"ETH leg liquidated at ETH {e_move:+g} %")
+        ax.plot(moves, eq, linestyle=ls, color=color, linewidth=2,
+                label=f"{mode} mode" + (f" ({'; '.join(notes)})" if notes else ""))  # fmt: skip
         if inside:
-            y = np.interp(x, moves, eq)
+            y = float(np.interp(x, moves, eq))
             ax.scatter([x], [y], marker="X", s=90, color=color, zorder=5)
-            left = x > moves[0] + 11  # left of the marker if there is room, else beside it
-            ax.annotate(f"{mode}: liquidation\nat BTC {x:.1f} %", xy=(x, y), textcoords="offset points",
-                        xytext=(-10, 12) if left else (10, -3), va="bottom" if left else "center",
-                        ha="right" if left else "left", fontsize=8.5, color=color)  # fmt: skip
-    ax.axvline(float(btc_move), color=COLORS["grey"], linestyle=":", linewidth=1.2)
-    ax.annotate(f"chosen BTC move {float(btc_move):+.1f} %", xy=(float(btc_move), 0.02),
-                xycoords=("data", "axes fraction"), rotation=90, fontsize=8, color=COLORS["grey"],
-                xytext=(3, 0), textcoords="offset points")  # fmt: skip
-    ax.text(0.01, 0.98, f"ETH at {float(eth_move):+.1f} %", transform=ax.transAxes, va="top", fontsize=9,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
-    ax.set_xlabel("BTC price move (%)")
+            left = x > _RANGE[0] + 14  # the label left of its marker if there is room, else right
+            ax.annotate(f"{mode}: BTC liquidated\nat {pct(x / 100)}", xy=(x, y), textcoords="offset points",
+                        xytext=(-10, 12) if left else (10, 12), va="bottom", ha="right" if left else "left",
+                        fontsize=8.5, color=color, bbox={"facecolor": "white", "edgecolor": "none",
+                        "alpha": 0.85, "pad": 1})  # fmt: skip
+    ax.axvline(b_move, color="#555555", linestyle=":", linewidth=1.4, label=f"chosen BTC move {b_move:+g} %")
+    ax.set_xlim(_RANGE[0] - 1, _RANGE[1] + 1)  # a chosen move at a slider end stays visible
+    ax.set_xlabel(f"BTC price move from entry (%), ETH held at {e_move:+g} %".replace("+0 %", "0 %"))
     ax.set_ylabel("account equity after the move (USDT)")
     usdt_ticks(ax.yaxis)
-    ax.set_title("Same trades: isolated caps each leg's loss, cross puts the whole pool at risk")
-    ax.legend(loc="lower right")
+    if np.allclose(curves["isolated"], curves["cross"]):
+        ax.set_title("Same trades, no liquidation in range: both modes end with the same equity", fontsize=11)
+    else:
+        ax.set_title("Same trades: isolated caps each leg's loss, cross risks the whole pool", fontsize=11)
+    legend_below(fig, ax, ncols=1)
     return fig
 
 
@@ -387,40 +223,113 @@ def widget():
     """Size, leverage and a price shock → both modes' outcomes side by side, and the plot."""
     c = ARTICLE_CONTROLS
     controls = {
-        "notional": money_box(c["notional"], "size per leg (USDT)"),
-        "leverage": leverage_slider(c["leverage"], max=125),
-        "btc_move": move_slider(c["btc_move"], low=-40, high=20, description="BTC move (%)"),
-        "eth_move": move_slider(c["eth_move"], low=-40, high=40, description="ETH move (%)"),
+        "notional": money_box(c["notional"], LABELS["notional"]),
+        "leverage": leverage_slider(c["leverage"], max=MAX_LEVERAGE, description=LABELS["leverage"]),
+        "btc_move": move_slider(c["btc_move"], low=_RANGE[0], high=_RANGE[1], description=LABELS["btc_move"]),
+        "eth_move": move_slider(c["eth_move"], low=-40, high=40, description=LABELS["eth_move"]),
     }
-    return build_widget(controls, view, plot, height="640px", title="Isolated against cross")
+    return build_widget(controls, view, plot, height="700px", title="Isolated against cross")
 
 
-def _case_moves(case: Scenario) -> tuple[float, float]:
-    """A case's BTC and ETH moves in per cent."""
-    return case.moves[BTC] * 100, case.moves[ETH] * 100
+# ----------------------------------------------------------------------- exercises
+def _may_leave(eth_move: float) -> float:
+    """5a: what may leave the cross wallet, Case B's trades in cross mode, ETH at ``eth_move`` %."""
+    acct = trades("cross", CASE_B_SIZE).build_account()
+    acct.mark({ETH: ILLUSTRATIVE_PRICES[ETH] * (1 + eth_move / 100)})
+    return acct.max_transferable()
 
 
-def _round_trip_fee(notional: float = CASE_B_SIZE) -> float:
-    """Taker fee on opening and on closing ``notional`` at the same price (USDT)."""
-    return 2 * trading_fee(notional, ARTICLE_FEE_RATES["taker"])
+def _gap_loss() -> float:
+    """5b: an isolated 5x long of 2,000 USDT, stop at −4 %, filled at −7 %: the loss, taker fees in."""
+    acct = Account(1_000, fee_rate=ARTICLE_FEE_RATES["taker"], brackets={BTC: article_table(5)})
+    acct.open_position(BTC, "long", notional=2_000, price=ILLUSTRATIVE_PRICES[BTC], leverage=5)
+    acct.close_position(BTC, ILLUSTRATIVE_PRICES[BTC] * (1 - 0.07))
+    return 1_000 - acct.report().wallet_balance
+
+
+def _flip_wallet() -> float:
+    """5c: 5,000 USDT, one-way, buy 0.5 BTC at 100,000 (10x), sell 0.8 at 96,000: the wallet."""
+    acct = Account(5_000, fee_rate=0)
+    acct.place_order(BTC, "buy", quantity=0.5, price=100_000, leverage=10)
+    acct.place_order(BTC, "sell", quantity=0.8, price=96_000)
+    return acct.report().wallet_balance
+
+
+def _equity_gap() -> float:
+    """5d: Case A's trades after BTC −20 % and ETH +5 %: isolated equity minus cross equity."""
+    return outcome(trades("isolated"), -20, 5)["equity"] - outcome(trades("cross"), -20, 5)["equity"]
 
 
 EXERCISES = {
     "5a": Exercise(
-        "5a", "Case B's trades in CROSS mode: the equity after BTC −8 % and ETH +5 % (USDT)?",
-        lambda: outcome(trades("cross", CASE_B_SIZE), *_case_moves(CASE_B))["equity"], unit="USDT",
-        hint="In cross mode both PnLs land in the same 1,000 USDT wallet.",
+        "5a", "Section 3's cell with eth_move = 30: how much may leave the cross wallet (USDT)?",
+        lambda: _may_leave(30), unit="USDT", rel_tol=0.0, abs_tol=0.5,
+        hint="Two limits apply and the lower one binds: the cross wallet less the cross maintenance margin, "
+        "and the available balance. Unrealised profit counts in the second only.",
     ),
     "5b": Exercise(
-        "5b", "With the article's 0.5 % rate, by how many per cent must BTC fall to liquidate the "
-        "isolated BTC leg? (negative, two decimals)",
-        lambda: outcome(trades("isolated", CASE_B_SIZE), 0, 0)["btc_liquidation_move"] * 100,
-        unit="%", rel_tol=0.001,
-        hint="The tolerance IMR − MMR divided by (1 − MMR).",
+        "5b", "Isolated 5x long of 2,000 USDT, stop at −4 %, filled at −7 % in a gap: the loss with taker "
+        "fees (USDT)?",
+        _gap_loss, unit="USDT", rel_tol=0.0, abs_tol=0.01,
+        hint="Use the price the order filled at, not the stop's price, and add the fee on opening and the "
+        "fee on closing, each on the size at its own price.",
     ),
     "5c": Exercise(
-        "5c", "The fee for opening and closing a 1,000 USDT position as a taker, at the same price (USDT)?",
-        _round_trip_fee, unit="USDT",
-        hint="The taker rate applies to the size, once on opening and once on closing.",
+        "5c", "5,000 USDT, one-way, long 0.5 BTC from 100,000 at 10x, then a sell of 0.8 BTC at 96,000: the "
+        "wallet balance (USDT)?",
+        _flip_wallet, unit="USDT",
+        hint="The sell first closes the whole long (its PnL is realised), and only the rest opens a short, "
+        "which has no PnL yet.",
+    ),
+    "5d": Exercise(
+        "5d", "Case A's trades after BTC −20 % and ETH +5 %: isolated equity minus cross equity (USDT)?",
+        _equity_gap, unit="USDT",
+        hint="Check in each mode whether BTC has passed its own liquidation price at this move; a "
+        "liquidated isolated leg loses its margin and no more.",
     ),
 }  # fmt: skip
+
+QUIZ = Quiz([
+    Question("q1", "Case B's trades in isolated mode, ETH up 20 %. What can a new order use?", {
+        "a": ("the whole 1,000 USDT: isolated margin locks nothing", "Each isolated position's margin has "
+              "moved into its own wallet; only the rest of the cross wallet is available."),
+        "b": ("800 USDT: the two margins and ETH's profit stay with their positions", "The rest of the "
+              "wallet is free, but ETH's profit sits in ETH's isolated wallet until the position closes."),
+        "c": ("1,000 USDT plus ETH's 200 of profit", "Profit backs new orders only in cross mode, and even "
+              "there the initial margin of the open positions is taken off first."),
+    }, answer="b"),
+    Question("q2", "An isolated 5x long of 1,000 USDT has a stop-loss at −5 %. The most it can lose is ...", {
+        "a": ("50.98 USDT, the stop's loss with fees", "Only if the stop fills at its price. In a gap the "
+              "close fills lower."),
+        "b": ("the whole 200 USDT of margin (and the fees), if the price jumps past the liquidation price",
+              "A stop-loss closes at the market; when the market jumps, liquidation can come first."),
+        "c": ("nothing: a stop-loss guarantees the exit", "A stop-loss is an order, not a guarantee: the "
+              "market decides the fill."),
+    }, answer="b"),
+    Question("q3", "The same 1,000 USDT long at 20x risks 50 USDT of margin, at 5x 200 USDT. So 20x is ...", {
+        "a": ("safer, because it can lose less", "It loses all of its 50 after a fall of 4.523 %, where 5x "
+              "needs 19.598 %: less at stake, lost far more easily."),
+        "b": ("a different bet: less at stake, lost after a fall over four times smaller",
+              "With the same position, leverage trades how much a liquidation costs against how likely "
+              "it is."),
+        "c": ("the same bet, since the position is the same", "The position is, the margin behind it is "
+              "not: the fall that takes the margin shrinks with the leverage."),
+    }, answer="b"),
+    Question("q4", "One-way mode: you hold a long of 1 BTC and send a sell order of 1.5 BTC. The order ...", {
+        "a": ("is refused: a short cannot sit on a long", "One-way mode does not refuse it; it nets the "
+              "order against the position."),
+        "b": ("opens a 1.5 BTC short beside the long", "That is hedge mode; one-way mode keeps one net "
+              "position per symbol."),
+        "c": ("closes the long and opens a short of 0.5 BTC", "The order first closes the long (its PnL "
+              "realised), and the rest flips the position."),
+    }, answer="c"),
+    Question("q5", "Your cross ETH long shows 500 USDT of unrealised profit. Can you move that profit to "
+             "your spot wallet?", {
+        "a": ("yes: it is part of the available balance", "It counts toward new cross orders, but a "
+              "transfer out is capped at the cross wallet less the maintenance margin."),
+        "b": ("no, not until it is realised; it can only back new cross orders", "Unrealised profit "
+              "counts for new orders, never for money leaving the cross wallet."),
+        "c": ("no, and it backs nothing until the position is closed", "In cross mode unrealised profit "
+              "already backs new cross orders through the available balance."),
+    }, answer="b"),
+])  # fmt: skip

@@ -1,9 +1,10 @@
-"""Lesson 4, cross margin: one pool behind every cross position.
+"""Lesson 4, cross margin: the map of Case A, the widget, the exercises and the quiz.
 
-Pure functions behind the lesson's tables, widget, map and exercises. Accounts are built from
-the article's examples (:data:`~margin_lib.examples.CROSS_EXAMPLE`,
-:data:`~margin_lib.examples.CASE_A`) with the article's maintenance rate (0.5 % at 10x) and no
-fees, as in the article.
+The formulas (the cross margin balance, the available balance, the two ratio figures, the cross
+liquidation price with the other positions' maintenance margin and PnL) are computed in the
+lesson's own cells with the engine; this module holds only what a learner need not read. Case A
+(:data:`~margin_lib.examples.CASE_A`) is run as in the article: its maintenance rate (0.5 % at
+10x) and no fees.
 """
 
 from __future__ import annotations
@@ -14,396 +15,309 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate as v
-from ..account import Account
-from ..errors import OrderRefusedError
-from ..examples import CASE_A, CROSS_EXAMPLE, ILLUSTRATIVE_PRICES, PositionSpec, Scenario
+from ..account import Account, liquidation_losses
+from ..examples import CASE_A, ILLUSTRATIVE_PRICES, article_mmr, article_table
 from ..exercises import Exercise
-from ..fees import TAKER_FEE_RATE
-from ..format import pct, price, table, usdt
-from ..margin import account_margin_level, margin_ratio, unrealized_pnl
+from ..format import pct, usdt
+from ..liquidation import liquidation_price
+from ..margin import account_margin_level, maintenance_margin, margin_ratio, unrealized_pnl
 from ..plots import COLORS, new_figure
+from ..quiz import Question, Quiz
 from ..widgets import build_widget, move_slider
 
 __all__ = [
-    "pool_table",
-    "bigger_positions_table",
-    "case_a_table",
-    "ratio_table",
-    "case_a_ratios",
-    "case_a_with_fees",
-    "case_a_liquidation",
-    "all_at_once",
-    "hedge_table",
-    "case_a_after",
-    "btc_move_to_liquidation",
-    "view",
-    "plot",
-    "widget",
-    "EXERCISES",
-]
+    "BTC_RANGE", "ETH_RANGE", "move_text", "btc_trigger", "mixed_account", "view", "plot", "widget",
+    "EXERCISES", "QUIZ",
+]  # fmt: skip
 
 BTC, ETH = "BTCUSDT", "ETHUSDT"
+MMR = article_mmr(10)  # the article's rate at 10x
+#: The sliders' and the map's ranges (per cent): both 60 points wide, so the map is square.
+BTC_RANGE = (-40.0, 20.0)
+ETH_RANGE = (-30.0, 30.0)
+_PAD = 1.5  # points of margin around the sliders' ranges on the map
+_LABELS = {BTC: "BTC move (%)", ETH: "ETH move (%)"}
 
 
-def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
-    """Per-cent moves (``-8`` = an 8 % fall) as fractions, refusing a fall of 100 % or more."""
-    b = v.scalar(v.number, "btc_move", btc_move, low=-100.0, low_open=True)
-    e = v.scalar(v.number, "eth_move", eth_move, low=-100.0, low_open=True)
-    return {BTC: b / 100, ETH: e / 100}
+def move_text(move: float) -> str:
+    """A move in per cent with its sign and only the decimals it needs (at most three).
 
-
-def _after(scenario: Scenario, btc_move: float, eth_move: float) -> tuple[Account, list]:
-    acct = scenario.build_account()
-    events = acct.mark(scenario.marks(_moves(btc_move, eth_move)))
-    return acct, events
-
-
-def pool_table() -> str:
-    """The article's cross example: 100 USDT of initial margin, the whole 1,000 behind it, and
-    no liquidation price at all (the exchange would show "--")."""
-    acct = CROSS_EXAMPLE.build_account()
-    r = acct.report()
-    pos = r.position(BTC)
-    rows = [
-        ["futures wallet (the cross pool)", usdt(r.wallet_balance), usdt(CROSS_EXAMPLE.wallet)],
-        [
-            "initial margin of the position",
-            usdt(pos.initial_margin),
-            usdt(CROSS_EXAMPLE.stated["initial_margin"]),
-        ],
-        ["margin balance behind the position", usdt(pos.margin_balance), usdt(CROSS_EXAMPLE.stated["pool"])],
-        ["available for new orders", usdt(r.available_balance), ""],
-        ["liquidation price", price(pos.liquidation_price), ""],
-    ]
-    return table(rows, ["", "engine", "article"], align="lrr")
-
-
-def _single_cross(notional: float, wallet: float = 1_000.0) -> Scenario:
-    return Scenario(
-        name=f"cross {notional:g}", wallet=wallet,
-        positions=(PositionSpec(BTC, "long", notional, 10, "cross"),),
-    )  # fmt: skip
-
-
-def bigger_positions_table(notionals: tuple[float, ...] = (1_000, 5_000, 10_000)) -> str:
-    """The same 1,000 USDT cross wallet behind 10x BTC longs of growing size: where each is
-    liquidated, and what a liquidation takes (found by marking just beyond that price)."""
-    rows = []
-    for n in notionals:
-        acct = _single_cross(n).build_account()
-        lp = acct.report().position(BTC).liquidation_price
-        if np.isnan(lp):
-            rows.append([usdt(n, 0), "--", "--", "cannot be liquidated"])
-            continue
-        events = acct.mark({BTC: lp * 0.999})
-        lost = -sum(e.amount for e in events)
-        move = lp / ILLUSTRATIVE_PRICES[BTC] - 1
-        rows.append(
-            [
-                usdt(n, 0),
-                price(lp),
-                pct(move),
-                f"{usdt(lost)} (wallet left {usdt(acct.report().wallet_balance)})",
-            ]
-        )
-    return table(rows, ["position", "liquidation price", "move", "lost when liquidated"])
-
-
-def case_a_table() -> str:
-    """Case A after its moves (BTC −8 %, ETH +5 %): each figure from the engine beside the
-    article's."""
-    acct, events = _after(CASE_A, CASE_A.moves[BTC] * 100, CASE_A.moves[ETH] * 100)
-    r = acct.report()
-    stated = CASE_A.stated
-    im = usdt(stated["initial_margin_each"])
-    rows = [
-        ["BTC long, initial margin (at entry)", usdt(r.position(BTC).initial_margin), im],
-        ["ETH long, initial margin (at entry)", usdt(r.position(ETH).initial_margin), im],
-        ["BTC long, unrealized PnL", usdt(r.position(BTC).unrealized_pnl), usdt(stated["btc_pnl"])],
-        ["ETH long, unrealized PnL", usdt(r.position(ETH).unrealized_pnl), usdt(stated["eth_pnl"])],
-        ["net PnL", usdt(r.unrealized_pnl), usdt(stated["net_pnl"])],
-        ["equity", usdt(r.equity), usdt(stated["equity"])],
-        ["liquidated?", "yes" if events else "no", "yes" if stated["liquidated"] else "no"],
-        ["maintenance margin (both)", usdt(r.cross_maintenance_margin), ""],
-        ["article's ratio: equity / MM", pct(r.account_margin_level, 1), "'healthy'"],
-        ["exchange's margin ratio: MM / balance", pct(r.margin_ratio, 2), ""],
-    ]
-    return table(rows, ["Case A, BTC -8 %, ETH +5 %", "engine", "article"], align="lrr")
-
-
-def case_a_with_fees() -> str:
-    """What the engine says when Case A's orders pay the exchange's regular taker fee: the
-    article's example only fits in the wallet because it ignores fees."""
-    try:
-        CASE_A.build_account(fee_rate=TAKER_FEE_RATE)
-    except OrderRefusedError as exc:
-        reason = str(exc).split(". ")[0]
-        return f"with a {pct(TAKER_FEE_RATE, 2)} taker fee, the second order is refused: {reason}."
-    return f"with a {pct(TAKER_FEE_RATE, 2)} taker fee, both orders fit"
-
-
-def case_a_ratios() -> str:
-    """Case A after its moves: the two health figures from :func:`margin_lib.account_margin_level`
-    and :func:`margin_lib.margin_ratio`, beside the engine's report, and their product (1: they
-    are reciprocals)."""
-    r = case_a_after(CASE_A.moves[BTC] * 100, CASE_A.moves[ETH] * 100)
-    level = account_margin_level(r.equity, r.cross_maintenance_margin)
-    ratio = margin_ratio(r.cross_maintenance_margin, r.equity)
-    return "\n".join([
-        f"equity {usdt(r.equity)}, total maintenance margin {usdt(r.cross_maintenance_margin)}",
-        f"article's account margin ratio  equity / MM = {pct(level, 2)}"
-        f"  (report: {pct(r.account_margin_level, 2)}; safe while >= 100 %)",
-        f"exchange's margin ratio         MM / equity = {pct(ratio, 2)}"
-        f"  (report: {pct(r.margin_ratio, 2)}; liquidation at 100 %)",
-        f"product of the two: {level * ratio:.6f}",
-    ])  # fmt: skip
-
-
-def ratio_table(btc_moves: tuple[float, ...] = (0, -8, -16, -20, -23, -24, -24.5)) -> str:
-    """Case A with ETH held at +5 % while BTC falls: both ratio figures side by side. On a
-    liquidated row the figures are those at that price, just before the engine's forced close."""
-    rows = []
-    for m in btc_moves:
-        acct, events = _after(CASE_A, m, CASE_A.moves[ETH] * 100)
-        if events:
-            balance, maint, _ = _pool(np.float64(m), np.float64(CASE_A.moves[ETH] * 100))
-            equity, mm, state = float(balance), float(maint), "LIQUIDATED: every position closed"
-        else:
-            r = acct.report()
-            equity, mm, state = r.equity, r.cross_maintenance_margin, "open"
-        rows.append([pct(m / 100, 1), usdt(equity), pct(account_margin_level(equity, mm), 0),
-                     pct(margin_ratio(mm, equity), 2), state])  # fmt: skip
-    return table(rows, ["BTC move", "equity", "equity / MM (article)", "MM / balance (exchange)", "state"])
-
-
-def case_a_liquidation() -> str:
-    """Where Case A would be liquidated: BTC's cross liquidation price with ETH where it is."""
-    lines = []
-    for eth in (CASE_A.moves[ETH] * 100, 0.0):
-        acct, _ = _after(CASE_A, CASE_A.moves[BTC] * 100, eth)
-        lp = acct.report().position(BTC).liquidation_price
-        lines.append(
-            f"ETH {eth:+.0f} %: BTC's liquidation price {price(lp)}, a BTC move of "
-            f"{pct(lp / ILLUSTRATIVE_PRICES[BTC] - 1)} from its entry"
-        )
-    return "\n".join(lines)
-
-
-def all_at_once() -> str:
-    """Case A pushed past its liquidation price: what the engine closes and what is left."""
-    acct, _ = _after(CASE_A, CASE_A.moves[BTC] * 100, CASE_A.moves[ETH] * 100)
-    lp = acct.report().position(BTC).liquidation_price
-    before = acct.report()
-    events = acct.mark({BTC: lp * 0.999})
-    closed = [f"{e.side} {e.symbol}" for e in events if e.kind == "liquidation" and e.symbol]
-    lost = -sum(e.amount for e in events)
-    after = acct.report()
-    eth_pnl = usdt(before.position(ETH).unrealized_pnl)
-    return "\n".join([
-        f"before: equity {usdt(before.equity)}, ETH still {eth_pnl} in profit",
-        f"BTC mark {price(lp * 0.999)}: liquidated {', '.join(closed)}",
-        f"cross wallet lost: {usdt(lost)}; wallet left {usdt(after.wallet_balance)}, "
-        f"positions left {len(after.positions)}",
-    ])  # fmt: skip
-
-
-HEDGE = Scenario(
-    name="Hedge: long BTC, short ETH, cross",
-    wallet=1_000,
-    positions=(PositionSpec(BTC, "long", 5_000, 10, "cross"), PositionSpec(ETH, "short", 5_000, 10, "cross")),
-)
-
-
-def hedge_table(
-    moves: tuple[tuple[float, float], ...] = ((-10, -10), (-20, -18), (10, 12), (-10, 5), (-10, 10)),
-) -> str:
-    """A BTC long hedged by an ETH short in one cross pool, under moves that go together and
-    moves that split."""
-    rows = []
-    for b, e in moves:
-        acct, events = _after(HEDGE, b, e)
-        r = acct.report()
-        if events:
-            state, equity, pnl = "LIQUIDATED", usdt(r.equity), "--"
-        else:
-            state, equity = "open", usdt(r.equity)
-            pnl = f"{usdt(r.position(BTC).unrealized_pnl)} / {usdt(r.position(ETH).unrealized_pnl)}"
-        rows.append([f"{b:+.0f} %", f"{e:+.0f} %", pnl, equity, state])
-    return table(rows, ["BTC", "ETH", "PnL BTC long / ETH short", "equity", "state"])
-
-
-def _ratio_lines(equity: float, mm: float) -> list[str]:
-    level = account_margin_level(equity, mm)
-    ratio = margin_ratio(mm, equity)
-    exchange = pct(ratio, 2) if np.isfinite(ratio) else "beyond 100 % (balance at or below zero)"
-    return [
-        f"article's ratio (equity / MM): {pct(level, 0)} (liquidation below 100 %)",
-        f"exchange's margin ratio (MM / balance): {exchange} (liquidation at 100 %)",
-    ]
-
-
-def view(btc_move: float, eth_move: float) -> str:
-    """What the widget prints: Case A's cross account after the given per-cent moves.
-
-    Equity, both legs' PnL, the cross maintenance margin, the article's ratio ``equity / MM``
-    and the exchange's ``MM / balance``, and whether the engine liquidated the account. In a
-    liquidated state the figures are those at the chosen prices, just before the engine closed
-    everything.
-
-    >>> print(view(-8, 5).splitlines()[0])
-    Case A after BTC -8.0 %, ETH +5.0 %: equity 850.00 USDT
+    >>> move_text(-8), move_text(5.0), move_text(-24.0955), move_text(0)
+    ('-8 %', '+5 %', '-24.096 %', '0 %')
     """
-    acct, events = _after(CASE_A, btc_move, eth_move)
-    if events:
-        balance, maint, pnls = _pool(np.float64(btc_move), np.float64(eth_move))
-        mb, mm = float(balance), float(maint)
-        btc_pnl, eth_pnl = float(pnls[BTC]), float(pnls[ETH])
-    else:
-        r = acct.report()
-        mb, mm = r.equity, r.cross_maintenance_margin
-        btc_pnl, eth_pnl = r.position(BTC).unrealized_pnl, r.position(ETH).unrealized_pnl
-    lines = [
-        f"Case A after BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %: equity {usdt(mb)}"
-        + (" at these prices, before the forced close" if events else ""),
-        f"PnL: BTC {usdt(btc_pnl)}, ETH {usdt(eth_pnl)}; maintenance margin {usdt(mm)}",
-        *_ratio_lines(mb, mm),
-    ]
-    if events:
-        lost = -sum(e.amount for e in events)
-        left = acct.report().wallet_balance
-        lines.append(
-            f"LIQUIDATED: both positions closed together; the cross wallet ({usdt(lost)}) is gone, "
-            f"{usdt(left)} left."
-        )
-    else:
-        lines.append("not liquidated")
-    return "\n".join(lines)
+    text = f"{float(move):+.3f}".rstrip("0").rstrip(".")
+    return f"{'0' if text in ('+0', '-0') else text} %"
+
+
+def _checked(btc_move: float, eth_move: float) -> tuple[float, float]:
+    """The two moves (per cent), each above −100 (a fall of 100 % would put the price at zero)."""
+    b = v.scalar(v.number, _LABELS[BTC], btc_move, low=-100.0, low_open=True)
+    e = v.scalar(v.number, _LABELS[ETH], eth_move, low=-100.0, low_open=True)
+    return b, e
+
+
+def _legs():
+    """(symbol, side, quantity, entry) of Case A's two legs."""
+    return [(p.symbol, p.side, p.notional / ILLUSTRATIVE_PRICES[p.symbol], ILLUSTRATIVE_PRICES[p.symbol])
+            for p in CASE_A.positions]  # fmt: skip
 
 
 def _pool(btc: np.ndarray, eth: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Case A held open at per-cent moves ``btc`` and ``eth`` (any broadcastable shapes).
-
-    Returns the cross margin balance ``MB = wallet + Σ s × Q × (P − EP)``, the cross maintenance
-    margin ``MM = Σ MM_tier(Q × P)`` (both in USDT) and each leg's unrealized PnL, computed with
-    NumPy from the engine's pieces (position quantities, :func:`~margin_lib.unrealized_pnl`,
-    :meth:`~margin_lib.BracketTable.maintenance_margin_curve`). Liquidation where ``MB <= MM``.
+    """Case A held open at per-cent moves ``btc`` and ``eth`` (any broadcastable shapes): the cross
+    margin balance ``MB = WB + Σ UPNL``, the cross maintenance margin ``MM = Σ N × MMR`` (USDT) and
+    each leg's unrealised PnL, from the engine's :func:`unrealized_pnl` and
+    :func:`maintenance_margin`.
 
     >>> mb, mm, _ = _pool(np.array(-8.0), np.array(5.0))
     >>> round(float(mb), 2), round(float(mm), 2)
     (850.0, 49.25)
     """
-    acct = CASE_A.build_account()
-    shape = np.broadcast_shapes(np.shape(btc), np.shape(eth))
-    mb = np.full(shape, acct.report().cross_wallet_balance)
-    mm = np.zeros(shape)
-    pnls = {}
-    for pos in acct.positions:
-        move = np.asarray(btc if pos.symbol == BTC else eth, dtype=float)
-        mark = pos.entry_price * (1 + move / 100)
-        pnls[pos.symbol] = np.broadcast_to(
-            unrealized_pnl(pos.side, pos.quantity, pos.entry_price, mark), shape
-        )
-        mb = mb + pnls[pos.symbol]
-        mm = mm + acct.brackets(pos.symbol).maintenance_margin_curve(pos.quantity * mark)
+    moves = {BTC: np.asarray(btc, dtype=float), ETH: np.asarray(eth, dtype=float)}
+    shape = np.broadcast_shapes(moves[BTC].shape, moves[ETH].shape)
+    mb, mm, pnls = np.full(shape, float(CASE_A.wallet)), np.zeros(shape), {}
+    for sym, side, qty, entry in _legs():
+        mark = entry * (1 + moves[sym] / 100)
+        pnls[sym] = np.broadcast_to(unrealized_pnl(side, qty, entry, mark), shape)
+        mb = mb + pnls[sym]
+        mm = mm + maintenance_margin(qty * mark, MMR)
     return mb, mm, pnls
 
 
-def _boundary_grid(btc: np.ndarray, eth: np.ndarray) -> np.ndarray:
-    """Cross margin balance minus cross maintenance margin (USDT) over a grid of per-cent moves:
-    positive is safe, zero or below is liquidated."""
-    mb, mm, _ = _pool(btc, eth)
-    return mb - mm
+def btc_trigger(eth_move: float) -> float:
+    """The BTC move (per cent) at which Case A's pool is liquidated, ETH held at ``eth_move``
+    per cent: BTC's cross liquidation price with ETH as the other position (NaN where none).
+
+    >>> round(btc_trigger(5.0), 3), round(btc_trigger(0.0), 3)
+    (-24.095, -19.095)
+    """
+    _, e = _checked(0.0, eth_move)
+    (_, b_side, b_qty, b_entry), (_, e_side, e_qty, e_entry) = _legs()
+    eth_mark = e_entry * (1 + e / 100)
+    lp = liquidation_price(
+        b_side, b_qty, b_entry, CASE_A.wallet, mmr=MMR,
+        other_maintenance_margin=maintenance_margin(e_qty * eth_mark, MMR),
+        other_unrealized_pnl=unrealized_pnl(e_side, e_qty, e_entry, eth_mark),
+    )  # fmt: skip
+    return (lp / b_entry - 1) * 100
+
+
+def view(btc_move: float, eth_move: float) -> str:
+    """What the widget prints: Case A's cross account after the given per-cent moves.
+
+    The wallet, both legs' PnL, the cross margin balance (the equity: nothing is isolated), the
+    cross maintenance margin, the article's ratio MB / MM and the exchange's MM / MB, the balance
+    available for new orders, and BTC's trigger at this ETH move. Past the trigger the engine has
+    liquidated the pool; the view then says where the trigger was and what the liquidation took.
+
+    >>> print(view(-8, 5).splitlines()[0])
+    Case A after BTC -8 %, ETH +5 %: wallet 1,000.00 USDT
+    """
+    b, e = _checked(btc_move, eth_move)
+    acct = CASE_A.build_account()
+    events = acct.mark(CASE_A.marks({BTC: b / 100, ETH: e / 100}))
+    trigger = btc_trigger(e)
+    if np.isfinite(trigger):
+        where = f"the pool is liquidated once BTC is at or below {move_text(trigger)} (ETH at {move_text(e)})"
+    else:
+        where = f"no BTC price liquidates the pool with ETH at {move_text(e)}"
+    head = f"Case A after BTC {move_text(b)}, ETH {move_text(e)}: "
+    if events:
+        taken = liquidation_losses(events)["cross"]
+        return "\n".join([
+            head + "past the trigger",
+            where + ";",
+            f"LIQUIDATED: both positions closed together, the cross wallet taken ({usdt(taken)} lost);",
+            f"wallet left {usdt(acct.report().wallet_balance)}.",
+        ])  # fmt: skip
+    r = acct.report()
+    mb, mm = r.cross_margin_balance, r.cross_maintenance_margin
+    return "\n".join([
+        head + f"wallet {usdt(r.wallet_balance)}",
+        f"PnL: BTC {usdt(r.position(BTC).unrealized_pnl)}, ETH {usdt(r.position(ETH).unrealized_pnl)}",
+        f"margin balance MB {usdt(mb)} (the equity: nothing is isolated), maintenance margin MM {usdt(mm)}",
+        f"article's ratio MB / MM: {pct(account_margin_level(mb, mm), 0)} (liquidation at 100 % or below)",
+        f"exchange's margin ratio MM / MB: {pct(margin_ratio(mm, mb), 2)} (liquidation at 100 %)",
+        f"available for new orders: {usdt(r.available_balance)}",
+        f"not liquidated: {where}",
+    ])  # fmt: skip
 
 
 @lru_cache(maxsize=1)
 def _map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The plot's grid of moves (%) and :func:`_boundary_grid` on it (fixed, so computed once)."""
-    b = np.linspace(-40, 20, 241)
-    e = np.linspace(-40, 40, 241)
-    grid = _boundary_grid(b[None, :], e[:, None])
+    """The map's grid of moves (%) and MB − MM on it (USDT; at or below 0 is liquidated)."""
+    b = np.linspace(BTC_RANGE[0] - _PAD, BTC_RANGE[1] + _PAD, 253)
+    e = np.linspace(ETH_RANGE[0] - _PAD, ETH_RANGE[1] + _PAD, 253)
+    mb, mm, _ = _pool(b[None, :], e[:, None])
+    grid = mb - mm
     for a in (b, e, grid):
         a.setflags(write=False)
     return b, e, grid
 
 
 def plot(btc_move: float, eth_move: float) -> Figure:
-    """A map of BTC and ETH moves (%) for Case A: the liquidation boundary (dashed line, labelled),
-    the liquidated region (hatched), the article's moves and the chosen moves marked."""
-    moves = _moves(btc_move, eth_move)
+    """A square map of BTC and ETH moves (%) for Case A, equal scales on both axes: the
+    liquidation boundary (dashed, labelled), the liquidated region (hatched), the article's
+    moves, the chosen moves, and BTC's trigger at the chosen ETH move (marked and labelled)."""
+    b_move, e_move = _checked(btc_move, eth_move)
     b, e, grid = _map()
-    fig, ax = new_figure(figsize=(8.0, 5.2))
+    fig, ax = new_figure(figsize=(8.0, 5.6))
     ax.contourf(b, e, grid, levels=[grid.min() - 1, 0], colors="none", hatches=["///"])
     line = ax.contour(b, e, grid, levels=[0], colors=[COLORS["liquidation"]], linewidths=2, linestyles="--")
-    for label in ax.clabel(line, fmt={0: "liquidation boundary: balance = MM"}, fontsize=9, inline=True):
+    labels = ax.clabel(line, fmt={0: "boundary: MB = MM"}, fontsize=9, inline=True, manual=[(-12.0, -7.0)])
+    for label in labels:
         label.set_bbox({"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1})
-    ax.text(-38, -36, "liquidated: both positions\nclosed, wallet lost", fontsize=9, va="bottom",
+    ax.text(-38.5, -28.5, "liquidated together:\nboth positions closed,\ncross wallet taken", fontsize=9,
+            va="bottom", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
+    ax.text(8, 24, "open", fontsize=11, color=COLORS["balance"],
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})  # fmt: skip
-    ax.text(5, 30, "safe", fontsize=11, color=COLORS["balance"])
-    ax.scatter([CASE_A.moves[BTC] * 100], [CASE_A.moves[ETH] * 100], marker="s", s=110, color=COLORS["other"],
-               zorder=5, label="article: BTC -8 %, ETH +5 %")  # fmt: skip
-    liquidated = _boundary_grid(np.float64(btc_move), np.float64(eth_move)) <= 0
-    ax.scatter([moves[BTC] * 100], [moves[ETH] * 100], marker="X" if liquidated else "o", s=90,
-               color=COLORS["balance"], zorder=6,
-               label=f"chosen: BTC {btc_move:+.1f} %, ETH {eth_move:+.1f} %"
-               + (" (liquidated)" if liquidated else " (safe)"))  # fmt: skip
     ax.axhline(0, color=COLORS["grey"], linewidth=0.8)
     ax.axvline(0, color=COLORS["grey"], linewidth=0.8)
-    ax.set_xlabel("BTC price move (%)")
-    ax.set_ylabel("ETH price move (%)")
-    ax.set_xlim(b[0], b[-1])
-    ax.set_ylim(e[0], e[-1])
-    ax.set_title("Case A in cross mode: one boundary for the whole account")
-    ax.legend(loc="upper left")
+    ax.scatter([CASE_A.moves[BTC] * 100], [CASE_A.moves[ETH] * 100], marker="s", s=110,
+               color=COLORS["other"], zorder=5, label="article: BTC -8 %,\nETH +5 %")  # fmt: skip
+    trigger = btc_trigger(e_move)
+    if np.isfinite(trigger):
+        inside = BTC_RANGE[0] <= trigger <= BTC_RANGE[1]
+        if inside:
+            ax.plot([trigger, b_move], [e_move, e_move], color=COLORS["grey"], linestyle=":", lw=1.2)
+        ax.scatter([trigger if inside else np.nan], [e_move], marker="|", s=260, linewidths=2.5, zorder=6,
+                   color=COLORS["liquidation"], label=f"trigger at this ETH move:\nBTC {move_text(trigger)}"
+                   + ("" if inside else "\n(off the map)"))  # fmt: skip
+    mb, mm, _ = _pool(np.float64(b_move), np.float64(e_move))
+    liquidated = bool(mb <= mm)
+    ax.scatter([b_move], [e_move], marker="X" if liquidated else "o", s=90, color=COLORS["balance"], zorder=7,
+               label=f"chosen: BTC {move_text(b_move)},\nETH {move_text(e_move)}"
+               + (" (liquidated)" if liquidated else " (open)"))  # fmt: skip
+    ax.set_xlim(BTC_RANGE[0] - _PAD, BTC_RANGE[1] + _PAD)  # a marker at a slider's end shows whole
+    ax.set_ylim(ETH_RANGE[0] - _PAD, ETH_RANGE[1] + _PAD)
+    ax.set_aspect("equal")  # one point of BTC as long as one point of ETH: the boundary runs at 45°
+    ax.set_xlabel("BTC price move from entry (%)")
+    ax.set_ylabel("ETH price move from entry (%)")
+    ax.set_title("Case A: the pool fails where BTC move + ETH move = -19.095 points", fontsize=11)
+    fig.legend(loc="outside right upper")
     return fig
 
 
 def widget():
-    """BTC and ETH moves → equity, both ratio figures, liquidation, and the map."""
+    """BTC and ETH moves → Case A's cross figures, and the map."""
     controls = {
-        "btc_move": move_slider(-8.0, low=-40, high=20, description="BTC move (%)"),
-        "eth_move": move_slider(5.0, low=-40, high=40, description="ETH move (%)"),
+        "btc_move": move_slider(-8.0, low=BTC_RANGE[0], high=BTC_RANGE[1], description=_LABELS[BTC]),
+        "eth_move": move_slider(5.0, low=ETH_RANGE[0], high=ETH_RANGE[1], description=_LABELS[ETH]),
     }
-    return build_widget(controls, view, plot, height="640px", title="Case A, cross margin")
+    return build_widget(controls, view, plot, height="760px", title="Case A, cross margin")
 
 
-def case_a_after(btc_move: float, eth_move: float):
-    """Case A's :class:`~margin_lib.account.AccountReport` after the given per-cent moves."""
-    acct, _ = _after(CASE_A, btc_move, eth_move)
-    return acct.report()
+# ----------------------------------------------------------------------- exercises
+def _eth_down_trigger() -> float:
+    """4a: BTC's trigger (per cent) with ETH at −5 %."""
+    return btc_trigger(-5.0)
 
 
-def btc_move_to_liquidation(eth_move: float = 0.0) -> float:
-    """The BTC move (per cent) at which Case A is liquidated, ETH held at ``eth_move`` per cent.
+def _ratio_after(btc_move: float, eth_move: float) -> float:
+    """4b: the exchange's margin ratio (per cent) of Case A after the moves, from the engine."""
+    acct = CASE_A.build_account()
+    acct.mark(CASE_A.marks({BTC: btc_move / 100, ETH: eth_move / 100}))
+    return acct.report().margin_ratio * 100
 
-    >>> round(btc_move_to_liquidation(5.0), 3)
-    -24.095
-    """
-    lp = case_a_after(0.0, eth_move).position(BTC).liquidation_price
-    return (lp / ILLUSTRATIVE_PRICES[BTC] - 1) * 100
+
+def mixed_account(wallet: float, cross_btc: float, isolated_eth: float) -> Account:
+    """A wallet with a cross BTC long and an isolated ETH long (sizes in USDT), both at 10x, the
+    article's rate, no fees (the account of exercise 4c)."""
+    acct = Account(wallet, fee_rate=0, brackets={s: article_table(10) for s in (BTC, ETH)})
+    acct.set_margin_mode(BTC, "cross")
+    acct.open_position(ETH, "long", notional=isolated_eth, price=ILLUSTRATIVE_PRICES[ETH], leverage=10)
+    acct.open_position(BTC, "long", notional=cross_btc, price=ILLUSTRATIVE_PRICES[BTC], leverage=10)
+    return acct
+
+
+def _equity_after_cross_liquidation() -> float:
+    """4c: 3,000 USDT, cross BTC 10,000, isolated ETH 2,000; ETH +10 %, BTC just past its trigger."""
+    acct = mixed_account(3_000, 10_000, 2_000)
+    acct.mark({ETH: ILLUSTRATIVE_PRICES[ETH] * 1.10})
+    lp = acct.report().position(BTC).liquidation_price
+    acct.mark({BTC: lp * 0.999})
+    return acct.report().equity
+
+
+def _hedge_eth_trigger() -> float:
+    """4d: the hedge (BTC long, ETH short, 5,000 each, 1,000 wallet) with BTC −5 %: the ETH rise
+    (per cent) that liquidates the pool, from ETH's cross liquidation price."""
+    b_qty, e_qty = 5_000 / ILLUSTRATIVE_PRICES[BTC], 5_000 / ILLUSTRATIVE_PRICES[ETH]
+    btc_mark = ILLUSTRATIVE_PRICES[BTC] * 0.95
+    lp = liquidation_price(
+        "short", e_qty, ILLUSTRATIVE_PRICES[ETH], 1_000, mmr=MMR,
+        other_maintenance_margin=maintenance_margin(b_qty * btc_mark, MMR),
+        other_unrealized_pnl=unrealized_pnl("long", b_qty, ILLUSTRATIVE_PRICES[BTC], btc_mark),
+    )  # fmt: skip
+    return (lp / ILLUSTRATIVE_PRICES[ETH] - 1) * 100
 
 
 EXERCISES = {
     "4a": Exercise(
-        "4a",
-        "Case A's equity after BTC −12 % and ETH +2 % (USDT)?",
-        lambda: case_a_after(-12, 2).equity,
-        unit="USDT",
-        hint="Add both positions' PnL (size × move) to the 1,000 USDT wallet.",
+        "4a", "Section 4's cell with eth_move = -5: the BTC move (per cent) that liquidates Case A?",
+        _eth_down_trigger, unit="%", rel_tol=0.0, abs_tol=0.01,
+        hint="ETH now lowers the effective wallet: its PnL has the other sign, and its maintenance "
+        "margin is taken at its new mark. Turn the liquidation price into a move from BTC's entry.",
     ),
     "4b": Exercise(
-        "4b",
-        "The exchange's margin ratio in that state, in per cent?",
-        lambda: case_a_after(-12, 2).margin_ratio * 100,
-        unit="%",
-        rel_tol=0.01,
-        hint="Maintenance margin of both positions at their new marks, divided by the equity.",
+        "4b", "Case A after BTC −12 % and ETH +2 %: the exchange's margin ratio, in per cent?",
+        lambda: _ratio_after(-12, 2), unit="%", rel_tol=0.01,
+        hint="Value each leg at its new mark for the maintenance margin, and divide by the cross "
+        "margin balance (wallet plus both PnLs), not by the wallet.",
     ),
     "4c": Exercise(
-        "4c",
-        "With ETH flat, by how many per cent must BTC move to liquidate Case A? (negative)",
-        lambda: btc_move_to_liquidation(0.0),
-        unit="%",
-        rel_tol=0.002,
-        hint="Find where the pool (wallet + BTC PnL) meets both positions' maintenance margin.",
+        "4c", "Cross BTC 10,000 and isolated ETH 2,000 (10x) from 3,000 USDT; ETH +10 %, then BTC "
+        "falls past its trigger: the equity left (USDT)?",
+        _equity_after_cross_liquidation, unit="USDT",
+        hint="List what is not cross: the liquidation closes the cross positions and takes the "
+        "cross wallet, and nothing else. Count the survivor's own wallet and its PnL.",
     ),
-}
+    "4d": Exercise(
+        "4d", "The hedge of section 7 after BTC −5 %: how far must ETH rise (per cent) to liquidate it?",
+        _hedge_eth_trigger, unit="%", rel_tol=0.0, abs_tol=0.01,
+        hint="Solve for ETH's cross liquidation price with ETH as a short (a negative side), and BTC "
+        "as the other position, its loss and its maintenance margin taken at the new mark.",
+    ),
+}  # fmt: skip
+
+QUIZ = Quiz([
+    Question("q1", "Case A survives a BTC fall that would liquidate the same BTC long in isolated mode. "
+             "So cross mode is ...", {
+        "a": ("safer: liquidation is further away", "Further away, yes, but when it comes it takes the "
+              "whole cross wallet and every cross position, not one position's margin."),
+        "b": ("a trade-off: more room before the trigger, a bigger loss at it", "Cross mode lends each "
+              "position the whole pool; the price of that room is that a liquidation takes the pool."),
+        "c": ("riskier: liquidation always comes sooner", "It comes later, not sooner: the pool and the "
+              "other positions' profit stand behind each position."),
+    }, answer="b"),
+    Question("q2", "On the exchange's screen your margin ratio has risen from 6 % to 60 %. This means ...", {
+        "a": ("the account is healthier", "That is the article's figure (equity over maintenance margin), "
+              "which falls as the account weakens. The exchange shows the inverse."),
+        "b": ("nothing: the liquidation level moved", "The trigger stays at 100 %; only the ratio moved."),
+        "c": ("the pool is being used up: at 100 % every cross position is liquidated", "The exchange's "
+              "ratio is maintenance margin over margin balance; it climbs as losses eat the balance."),
+    }, answer="c"),
+    Question("q3", "In a cross account your ETH long is 250 USDT in profit while BTC sinks. It ...", {
+        "a": ("is safe: a profitable position is never liquidated", "A cross liquidation closes every "
+              "cross position at once, profitable or not, and its profit goes with the pool."),
+        "b": ("helps hold BTC up, and is closed with it if the pool runs out", "Its profit sits in the "
+              "pool behind BTC; at the trigger both positions close together."),
+        "c": ("is closed first to save BTC", "The engine, like the exchange, closes all cross positions "
+              "together; there is no order of sacrifice."),
+    }, answer="b"),
+    Question("q4", "BTC is cross, ETH is isolated, and the cross side is liquidated. What is taken?", {
+        "a": ("only BTC's initial margin", "The whole cross wallet stands behind a cross position, and "
+              "the liquidation takes all of it, not the share the leverage reserved."),
+        "b": ("the whole futures account, ETH included", "An isolated position has its own wallet; a "
+              "cross liquidation does not touch it, nor the spot wallet."),
+        "c": ("the cross positions and the cross wallet; isolated ETH and the spot wallet survive",
+              "A cross liquidation takes what is cross and nothing else."),
+    }, answer="c"),
+    Question("q5", "Case A after BTC −8 % and ETH +5 %: the article's balance of 850 USDT is ...", {
+        "a": ("the wallet balance", "The wallet is still 1,000 USDT: unrealised PnL changes it only "
+              "when a position is closed."),
+        "b": ("the margin balance, equal to the equity here", "Wallet plus unrealised PnL; it equals the "
+              "equity only because nothing is isolated."),
+        "c": ("the available balance", "What a new order could use is 0 here: the initial margin at the "
+              "marks is more than the 850 USDT of margin balance."),
+    }, answer="b"),
+])  # fmt: skip
