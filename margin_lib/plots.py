@@ -549,8 +549,8 @@ def _close_up(
         ax.annotate("", xy=(lp, y), xytext=(bp, y), xycoords=data, textcoords=data, annotation_clip=False,
                     arrowprops={"arrowstyle": "<->", "color": COLORS["grey"], "linewidth": 0.9, "shrinkA": 0,
                                 "shrinkB": 0}, **common)  # fmt: skip
-        ax.annotate(f"gap {_usdt_tick(gap)}", xy=((lp + bp) / 2, y), xytext=(0, 3), ha="center", va="bottom",
-                    **text)  # fmt: skip
+        ax.annotate(f"gap {_usdt_tick(gap)} USDT", xy=((lp + bp) / 2, y), xytext=(0, 3), ha="center",
+                    va="bottom", **text)  # fmt: skip
     for x, color, style in marks:
         ax.add_artist(Line2D([x, x], [low, high], transform=data, color=color, linestyle=style,
                              linewidth=1.3, **common))  # fmt: skip

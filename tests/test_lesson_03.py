@@ -390,7 +390,7 @@ def test_plot_at_the_articles_values_marks_and_magnifies_the_liquidation():
     assert {"liquidation 90,452", "bankruptcy 90,000", "entry 100,000"} <= set(_texts(ax))
     assert tuple(fig.get_size_inches()) == (8.0, 4.2) and repr(fig) == "<Figure size 800x420 with 1 Axes>"
     # the close-up where the balance meets the maintenance margin: both prices, the gap, the MM left
-    assert {"90,000", "90,452", "gap 452", "balance = MM\n= 4.52", "0", "4.52"} <= set(_close_up(ax))
+    assert {"90,000", "90,452", "gap 452 USDT", "balance = MM\n= 4.52", "0", "4.52"} <= set(_close_up(ax))
     assert "now" in [t.get_text() for t in fig.legends[0].get_texts()]
     _no_overprint(fig)
     plt.close(fig)
