@@ -17,8 +17,9 @@ download a file yourself and pass its path. :func:`load_klines` reads it as it c
   brought to milliseconds (``datetime64[ms]``).
 
 Candles are **last-trade** prices. Liquidation is triggered by the **mark** price, which follows
-an index of several exchanges and moves less in a wick, so a replay on klines is a slightly
-pessimistic stand-in for the mark.
+an index of several exchanges and moves less in a wick. A replay on closes hides the wicks and
+is optimistic; a replay on lows (for longs) or highs (for shorts) is pessimistic, since the mark
+rarely reaches the last trade's extremes.
 
 >>> import io
 >>> text = "1700000000000,100,110,95,105,3,1700000059999,0,0,0,0,0\\n"

@@ -1,14 +1,10 @@
-"""Lesson 9, the stress lab: how often does a leverage get wiped out, in each margin mode?
+"""Lesson 9, the stress lab: the parts a learner need not read (the model and the replay are
+written out in the notebook's cells).
 
-Everything here runs on **simulated** price paths (a seeded random walk with occasional crashes)
-or on a few **historical** crash moves typed in as facts. The same paths serve every leverage and
-both modes, so the comparison is fair. The engine's vectorised replay
-(:meth:`~margin_lib.account.Account.replay`) does the work: ten thousand paths of a week in
-15-minute steps take well under a second per configuration.
-
-The set-up follows the article's Case B: a 1,000 USDT wallet, a BTC long and an ETH long with
-100 USDT of margin each at the chosen leverage (notional ``100 × L`` per leg), either both
-isolated or both cross. No fees (lesson 7 covers them).
+:func:`simulate` is the notebook's recipe for the simulated market, kept for the widget and the
+tests; :func:`stress` replays paths through one of :data:`SETUPS` (Case B's two 100 USDT longs)
+with the engine's :meth:`~margin_lib.account.Account.replay`; then the tables, a stand-in kline
+file (:func:`demo_klines`), the widget, the exercises and the quiz.
 """
 
 from __future__ import annotations
@@ -26,382 +22,376 @@ from ..account import Account
 from ..examples import ILLUSTRATIVE_PRICES
 from ..exercises import Exercise
 from ..format import pct, table, usdt
-from ..klines import KLINE_COLUMNS, Klines, load_klines
-from ..plots import COLORS, legend_below, mark_price_line, new_figure, usdt_ticks
+from ..klines import KLINE_COLUMNS
+from ..plots import COLORS, legend_below, new_figure, usdt_ticks
+from ..quiz import Question, Quiz
 from ..widgets import build_widget, choice_buttons, leverage_slider, move_slider
 
 __all__ = [
-    "SimParams",
-    "HISTORICAL_MOVES",
-    "simulate",
-    "build_account",
-    "stress",
-    "lab_table",
-    "historical_table",
-    "black_swan",
-    "historical_loss",
-    "kline_demo",
-    "view",
-    "plot",
-    "widget",
-    "EXERCISES",
-]
+    "SETUPS", "LEVERAGES", "SimParams", "simulate", "build_account", "capital_at_risk", "Stress", "stress",
+    "lab_table", "HISTORICAL_MOVES", "shock_loss", "historical_table", "demo_klines", "view", "plot",
+    "widget", "EXERCISES", "QUIZ",
+]  # fmt: skip
 
 BTC, ETH = "BTCUSDT", "ETHUSDT"
-WALLET = 1_000.0
 MARGIN_EACH = 100.0
-MODES = ("isolated", "cross")
+#: The set-ups compared: key -> (label, futures wallet in USDT, margin mode of both legs).
+SETUPS = {"isolated": ("isolated 2 × 100", 1_000.0, "isolated"), "cross 200": ("cross 200", 200.0, "cross"),
+          "cross 1,000": ("cross 1,000", 1_000.0, "cross")}  # fmt: skip
 LEVERAGES = (2, 5, 10, 20, 50)
-STEPS_PER_DAY = 96  # 15-minute steps
-DAYS = 7
+STEPS_PER_DAY, DAYS, SEED, N_PATHS = 96, 7, 2026, 10_000  # a week of 15-minute steps
+WIDGET_PATHS, WIDGET_STEPS = 1_000, 24  # the widget's market: 1,000 weeks in hourly steps (fast)
+#: Well-known BTC crashes, rounded, typed in as facts (the close before the fall to the low).
+HISTORICAL_MOVES = (("2020-03-12/13", "Covid sell-off", -0.50), ("2021-05-19", "China crackdown", -0.30),
+                    ("2022-11-08/09", "FTX collapse", -0.25))  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SimParams:
-    """Parameters of the simulated market (all made up for teaching, not estimated from data).
+    """The simulated market's parameters (made up for teaching, not estimated from data).
 
-    Daily volatilities are standard deviations of one day's log return; a crash day happens with
-    probability ``crash_per_day`` and moves both coins by ``crash_size`` (a fraction, negative =
-    fall) give or take ``crash_spread``.
+    ``*_daily_vol``: σ, the daily volatility of each coin's normal moves; ``correlation``: ρ;
+    ``jumps_per_day``: λ, the expected number of jumps a day; a jump moves both coins by
+    ``±(jump_size + jump_spread × ξ)``, up or down with even odds (fractions).
     """
 
     btc_daily_vol: float = 0.035
     eth_daily_vol: float = 0.045
     correlation: float = 0.8
-    crash_per_day: float = 0.02
-    crash_size: float = -0.12
-    crash_spread: float = 0.05
+    jumps_per_day: float = 0.02
+    jump_size: float = 0.12
+    jump_spread: float = 0.05
 
     def checked(self) -> SimParams:
-        v.number("btc_daily_vol", self.btc_daily_vol, low=0.0, high=0.5)
-        v.number("eth_daily_vol", self.eth_daily_vol, low=0.0, high=0.5)
+        for name, high in (("btc_daily_vol", 0.5), ("eth_daily_vol", 0.5), ("jumps_per_day", 10.0),
+                           ("jump_size", 0.9), ("jump_spread", 0.5)):  # fmt: skip
+            v.number(name, getattr(self, name), low=0.0, high=high)
         v.number("correlation", self.correlation, low=-1.0, high=1.0)
-        v.number("crash_per_day", self.crash_per_day, low=0.0, high=1.0)
-        v.number("crash_size", self.crash_size, low=-0.9, high=0.9)
-        v.number("crash_spread", self.crash_spread, low=0.0, high=0.5)
         return self
 
 
-#: Well-known crash moves of BTC, rounded, typed in as facts (close before the fall to the low).
-HISTORICAL_MOVES = (
-    ("2020-03-12/13", "'Black Thursday', Covid sell-off", -0.50),
-    ("2021-05-19", "China mining and trading crackdown", -0.30),
-    ("2022-11-08/09", "FTX collapse", -0.25),
-)
-
-
-#: The widget's market: fewer paths in hourly steps, so a slider change re-runs in milliseconds.
-WIDGET_PATHS = 1_000
-WIDGET_STEPS_PER_DAY = 24
-
-
-def _draw(n: int, steps: int, seed: int) -> tuple[np.ndarray, ...]:
-    """The random numbers behind a simulation (independent of the market's parameters):
-    two normals for the returns, a uniform for crash days, a normal for crash sizes."""
-    rng = np.random.default_rng(seed)
-    draws = (
-        rng.standard_normal((n, steps)),
-        rng.standard_normal((n, steps)),
-        rng.random((n, steps)),
-        rng.standard_normal((n, steps)),
-    )
-    for a in draws:
-        a.setflags(write=False)
-    return draws
-
-
-_draw_small = lru_cache(maxsize=2)(_draw)
+@lru_cache(maxsize=4)
+def _draws(n: int, steps: int, seed: int) -> tuple[np.ndarray, ...]:
+    """ε₁, ε₂, ξ (normal) and two uniforms, one row per path, so that the first ``k`` paths are
+    the same whatever ``n`` is (read-only: they are cached)."""
+    normal, uniform = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    eps1, eps2, xi = np.moveaxis(normal.standard_normal((n, steps, 3)), -1, 0)
+    u_jump, u_sign = np.moveaxis(uniform.random((n, steps, 2)), -1, 0)
+    for a in (eps1, eps2, xi, u_jump, u_sign):
+        a.flags.writeable = False
+    return eps1, eps2, xi, u_jump, u_sign
 
 
 @lru_cache(maxsize=4)
 def simulate(
-    params: SimParams = SimParams(),
-    n_paths: int = 10_000,
-    seed: int = 2026,
-    steps_per_day: int = STEPS_PER_DAY,
-) -> dict[str, np.ndarray]:
-    """Seeded simulated mark-price paths for BTC and ETH, shape ``(n_paths, 7 × steps_per_day)``
-    (15-minute steps by default).
+    params: SimParams = SimParams(), n_paths: int = N_PATHS, seed: int = SEED,
+    steps_per_day: int = STEPS_PER_DAY, days: int = DAYS,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Seeded mark-price paths for BTC and ETH, shape ``(n_paths, days × steps_per_day)``:
+    ``ln(P_{t+Δt}/P_t) = −σ²Δt/2 + σ√Δt·Z + N·ln(1 + S·K)``, the notebook's recipe.
 
-    Correlated Gaussian log returns plus common crash jumps. The same seed gives the same random
-    numbers whatever the parameters, so changing a parameter changes the market, not the luck.
-    The arrays are read-only (results are cached).
+    The same seed gives the same random numbers whatever the parameters, so a new parameter
+    changes the market, not the luck. The arrays are read-only (results are cached).
 
-    >>> paths = simulate(n_paths=4)
-    >>> paths["BTCUSDT"].shape
+    >>> simulate(n_paths=4)["BTCUSDT"].shape
     (4, 672)
     """
     p = params.checked()
     n = int(v.scalar(v.number, "n_paths", n_paths, low=1, high=200_000))
     per_day = int(v.scalar(v.number, "steps_per_day", steps_per_day, low=1, high=1_440))
-    steps = per_day * DAYS
-    # the widget's small draws are kept, so moving a slider only redoes the arithmetic below
-    z1, z2, u, zc = (_draw_small if n * steps <= 1_000_000 else _draw)(n, steps, seed)
-    scale = 1 / np.sqrt(per_day)
-    r_btc = p.btc_daily_vol * scale * z1
-    r_eth = p.eth_daily_vol * scale * (p.correlation * z1 + np.sqrt(1 - p.correlation**2) * z2)
-    crash = u < p.crash_per_day / per_day
-    size = np.clip(p.crash_size + p.crash_spread * zc, -0.95, 3.0)
-    jump = np.where(crash, np.log1p(size), 0.0)
-    out = {}
-    for sym, r in ((BTC, r_btc), (ETH, r_eth)):
-        path = ILLUSTRATIVE_PRICES[sym] * np.exp(np.cumsum(r + jump, axis=1))
-        path.setflags(write=False)
-        out[sym] = path
-    return out
+    steps = per_day * int(v.scalar(v.number, "days", days, low=1, high=366))
+    eps1, eps2, xi, u_jump, u_sign = _draws(n, steps, seed)
+    dt = 1 / per_day
+    jump = u_jump < p.jumps_per_day * dt
+    sign = np.where(u_sign < 0.5, -1.0, 1.0)
+    size = np.clip(p.jump_size + p.jump_spread * xi, 0.0, 0.95)
+    jumps = np.where(jump, np.log1p(sign * size), 0.0)
+    z = {BTC: eps1, ETH: p.correlation * eps1 + np.sqrt(1 - p.correlation**2) * eps2}
+    sigma = {BTC: p.btc_daily_vol, ETH: p.eth_daily_vol}
+    log_steps = {s: -0.5 * sigma[s] ** 2 * dt + sigma[s] * np.sqrt(dt) * z[s] + jumps for s in z}
+    paths = {s: ILLUSTRATIVE_PRICES[s] * np.exp(np.cumsum(x, axis=1)) for s, x in log_steps.items()}
+    for a in paths.values():
+        a.flags.writeable = False
+    return paths
 
 
-def build_account(leverage: float, mode: str) -> Account:
-    """The lab's account: 1,000 USDT, BTC and ETH longs with 100 USDT of margin each."""
+def build_account(leverage: float, setup: str) -> Account:
+    """The lab's account in one of :data:`SETUPS`: BTC and ETH longs, 100 USDT of margin each.
+
+    >>> [p.notional for p in build_account(10, "cross 200").positions]
+    [1000.0, 1000.0]
+    """
     lev = v.scalar(v.leverage, "leverage", leverage)
-    mode_ = v.choice("mode", mode, MODES)
-    acct = Account(WALLET, fee_rate=0)
+    _, wallet, mode = SETUPS[v.choice("setup", setup, tuple(SETUPS))]
+    acct = Account(wallet, fee_rate=0)
     for sym in (BTC, ETH):
-        acct.brackets(sym).check_leverage(MARGIN_EACH * lev, lev)
-        acct.set_margin_mode(sym, mode_)
-        acct.open_position(
-            sym, "long", notional=MARGIN_EACH * lev, price=ILLUSTRATIVE_PRICES[sym], leverage=lev
-        )
+        acct.set_margin_mode(sym, mode)
+        acct.open_position(sym, "long", notional=MARGIN_EACH * lev, price=ILLUSTRATIVE_PRICES[sym],
+                           leverage=lev)  # fmt: skip
     return acct
 
 
-@lru_cache(maxsize=32)
-def _lab_account(leverage: float, mode: str) -> Account:
-    """:func:`build_account`, kept for :func:`stress` (a replay does not change the account)."""
-    return build_account(leverage, mode)
+def capital_at_risk(account: Account) -> float:
+    """What a liquidation of everything can take (USDT): the isolated wallets, plus the cross
+    wallet when a cross position is open.
+
+    >>> capital_at_risk(build_account(10, "isolated")), capital_at_risk(build_account(10, "cross 1,000"))
+    (200.0, 1000.0)
+    """
+    r = account.report()
+    cross = any(p.margin_mode == "cross" for p in r.positions)
+    return sum(p.isolated_wallet for p in r.positions) + (r.cross_wallet_balance if cross else 0.0)
+
+
+_account = lru_cache(maxsize=64)(build_account)
 
 
 @dataclass(frozen=True)
 class Stress:
-    """One configuration's outcome on all paths (probabilities as fractions, money in USDT)."""
+    """One set-up's outcome on all paths: shares as fractions, money in USDT (PnL: final minus
+    initial equity; average loss: the mean of the losses, a gain counting as 0)."""
 
-    leverage: float
-    mode: str
     liquidated_day: float
     liquidated_week: float
-    expected_loss: float
+    mean_pnl: float
+    average_loss: float
     worst_loss: float
-    wiped_out: float  # share of paths that lose at least 90 % of the wallet
 
 
-def stress(leverage: float, mode: str, paths: dict[str, np.ndarray]) -> Stress:
-    """Replay ``paths`` (a week each, as from :func:`simulate`) through the lab's account at
-    ``leverage`` in ``mode``."""
-    per_day = paths[BTC].shape[1] // DAYS
-    r = _lab_account(float(leverage), mode).replay(paths)
-    first = np.min(
-        np.stack([np.where(s >= 0, s, np.iinfo(np.int64).max) for s in r.liquidation_step.values()]), 0
-    )
-    hit = first < np.iinfo(np.int64).max
-    loss = -r.pnl
+def stress(leverage: float, setup: str, paths: dict[str, np.ndarray], *, steps_per_day: int = STEPS_PER_DAY
+           ) -> Stress:  # fmt: skip
+    """Replay ``paths`` through :func:`build_account` (the first liquidation of any position
+    counts as the account's)."""
+    r = _account(float(leverage), setup).replay(paths)  # a replay leaves the account as it was
+    never = np.iinfo(np.int64).max
+    first = np.min([np.where(s >= 0, s, never) for s in r.liquidation_step.values()], axis=0)
     return Stress(
-        leverage=float(leverage),
-        mode=mode,
-        liquidated_day=float(np.mean(hit & (first < per_day))),
-        liquidated_week=float(np.mean(hit)),
-        expected_loss=float(np.mean(np.maximum(loss, 0.0))),
-        worst_loss=float(np.max(loss)),
-        wiped_out=float(np.mean(loss >= 0.9 * WALLET)),
+        liquidated_day=float(np.mean(first < steps_per_day)),
+        liquidated_week=float(np.mean(first < never)),
+        mean_pnl=float(np.mean(r.pnl)),
+        average_loss=float(np.mean(np.maximum(-r.pnl, 0.0))),
+        worst_loss=float(np.max(-r.pnl)),
     )
 
 
-def lab_table(params: SimParams = SimParams(), n_paths: int = 10_000, leverages=LEVERAGES) -> str:
-    """Every leverage in both modes on the same simulated paths."""
-    paths = simulate(params, n_paths)
+def lab_table(paths: dict[str, np.ndarray], leverages=LEVERAGES) -> str:
+    """Every leverage in every set-up on the same ``paths``."""
     rows = []
     for lev in leverages:
-        for mode in MODES:
-            s = stress(lev, mode, paths)
-            rows.append([f"{lev:g}x", mode, pct(s.liquidated_day, 1), pct(s.liquidated_week, 1),
-                         usdt(s.expected_loss), usdt(s.worst_loss), pct(s.wiped_out, 2)])  # fmt: skip
-    head = (f"{n_paths:,} simulated paths of {DAYS} days; 1,000 USDT wallet, BTC and ETH longs, "
-            "100 USDT margin each")  # fmt: skip
-    headers = [
-        "leverage",
-        "mode",
-        "liquidated in a day",
-        "in a week",
-        "average loss",
-        "worst loss",
-        "lost >= 90 %",
-    ]
-    return head + "\n" + table(rows, headers, align="ll")
+        for key, (label, _, _) in SETUPS.items():
+            s = stress(lev, key, paths)
+            rows.append([f"{lev:g}x", label, usdt(capital_at_risk(build_account(lev, key)), 0),
+                         pct(s.liquidated_day, 1), pct(s.liquidated_week, 1), usdt(s.mean_pnl),
+                         usdt(s.average_loss), usdt(s.worst_loss)])  # fmt: skip
+    head = ["leverage", "set-up", "at risk", "liquidated in a day", "in a week", "mean PnL", "average loss",
+            "worst loss"]  # fmt: skip
+    return f"{len(paths[BTC]):,} simulated weeks\n" + table(rows, head, align="ll")
+
+
+def shock_loss(leverage: float, setup: str, btc_move: float, eth_move: float) -> float:
+    """USDT lost when BTC and ETH jump at once by ``btc_move`` and ``eth_move`` (fractions).
+
+    >>> shock_loss(10, "cross 1,000", -0.5, -0.5)   # both legs lose 500: the pool is gone
+    1000.0
+    """
+    moves = {BTC: btc_move, ETH: eth_move}
+    shock = {s: np.array([[ILLUSTRATIVE_PRICES[s] * (1 + moves[s])]]) for s in moves}
+    return float(-build_account(leverage, setup).replay(shock).pnl[0])
 
 
 def historical_table(leverages=LEVERAGES) -> str:
-    """Each historical BTC crash applied at once to both coins, at each leverage and mode."""
-    rows = []
-    for date, what, move in HISTORICAL_MOVES:
-        shock = {s: np.array([[ILLUSTRATIVE_PRICES[s] * (1 + move)]]) for s in (BTC, ETH)}
-        cells = [date, what, pct(move, 0)]
-        for lev in leverages:
-            lost = {m: -build_account(lev, m).replay(shock).pnl[0] for m in MODES}
-            cells.append(f"{lost['isolated']:,.0f} / {lost['cross']:,.0f}")
-        rows.append(cells)
-    return table(
-        rows, ["date", "event", "move", *(f"{lev:g}x iso / cross" for lev in leverages)], align="lll"
-    )
+    """Each historical crash applied at once to both coins: the loss of each set-up."""
+    rows = [[f"{lev:g}x", *(" / ".join(f"{shock_loss(lev, key, m, m):,.0f}" for key in SETUPS)
+                           for _, _, m in HISTORICAL_MOVES)] for lev in leverages]  # fmt: skip
+    head = ["leverage", *(f"{what} {pct(m, 0)}" for _, what, m in HISTORICAL_MOVES)]
+    return "loss in USDT: " + " / ".join(label for label, _, _ in SETUPS.values()) + "\n" + table(rows, head)
 
 
-def black_swan(leverage: float = 10, move: float = -0.5) -> str:
-    """The article's black swan in numbers: one crash, both modes."""
-    shock = {s: np.array([[ILLUSTRATIVE_PRICES[s] * (1 + move)]]) for s in (BTC, ETH)}
-    lines = [f"both coins {pct(move, 0)} at once, {leverage:g}x, 1,000 USDT wallet:"]
-    for mode in MODES:
-        acct = build_account(leverage, mode)
-        r = acct.replay(shock)
-        gone = [k for k, s in r.liquidation_step.items() if s[0] >= 0]
-        lines.append(f"  {mode:8}: liquidated {', '.join(gone) or 'nothing'}; lost {usdt(-r.pnl[0])}, "
-                     f"left {usdt(r.final_equity[0])}")  # fmt: skip
-    return "\n".join(lines)
-
-
-def kline_demo(leverage: float = 10, mode: str = "cross") -> str:
-    """Replaying kline data: a tiny kline CSV (made from one simulated path, standing in for a
-    file you downloaded) is loaded, cut into one-day windows and replayed."""
-    path = simulate(SimParams(), n_paths=1)[BTC][0]
-    t0 = 1_764_547_200_000  # 2025-12-01 00:00 UTC
-    buf = io.StringIO()
-    buf.write(",".join(KLINE_COLUMNS) + "\n")
-    for i, p in enumerate(path):
+def demo_klines(symbol: str, days: int = 30, seed: int = 7) -> io.StringIO:
+    """A kline CSV of 15-minute candles (the exchange's 12 columns, with a header), made from a
+    simulated path in 1-minute steps, standing in for a file you downloaded: each candle's open
+    is the previous close, its high and low the extremes of its 15 minutes."""
+    minutes = simulate(SimParams(), 1, seed, steps_per_day=1_440, days=days)[symbol][0]
+    prices = np.concatenate([[ILLUSTRATIVE_PRICES[symbol]], minutes])
+    span = prices[np.arange(len(minutes) // 15)[:, None] * 15 + np.arange(16)]  # 16 marks per candle
+    t0 = 1_764_547_200_000  # 2025-12-01 00:00 UTC, in milliseconds
+    out = io.StringIO()
+    out.write(",".join(KLINE_COLUMNS) + "\n")
+    for i, c in enumerate(span):
         t = t0 + i * 900_000
-        buf.write(f"{t},{p:.2f},{p:.2f},{p:.2f},{p:.2f},1,{t + 899_999},0,0,0,0,0\n")
-    buf.seek(0)
-    k: Klines = load_klines(buf)
-    windows = k.windows(STEPS_PER_DAY)
-    marks = {s: ILLUSTRATIVE_PRICES[s] * windows for s in (BTC, ETH)}
-    r = build_account(leverage, mode).replay(marks)
-    return (f"{len(k)} candles from {k.open_time[0]} to {k.open_time[-1]} -> {windows.shape[0]} one-day "
-            f"windows; {mode} at {leverage:g}x liquidated in {int(r.any_liquidation.sum())} of them; "
-            f"worst day {usdt(-r.pnl.min() if r.pnl.min() < 0 else 0.0)} lost")  # fmt: skip
+        out.write(f"{t},{c[0]:.2f},{c.max():.2f},{c.min():.2f},{c[-1]:.2f},1,{t + 899_999},0,0,0,0,0\n")
+    out.seek(0)
+    return out
 
 
-def _market(daily_vol: float, crash_size: float) -> SimParams:
-    """The widget's market from its controls (per cent): ETH's volatility is 9/7 of BTC's."""
-    vol = v.scalar(v.number, "daily_vol", daily_vol, low=0.0, high=50.0) / 100
-    crash = v.scalar(v.number, "crash_size", crash_size, low=-90.0, high=0.0) / 100
-    return SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, crash_size=crash)
+# ------------------------------------------------------------------ the widget
+LABELS = {"leverage": "leverage (x)", "setup": "set-up shown", "daily_vol": "BTC daily vol. (%)",
+          "jump_size": "jump size (%)"}  # fmt: skip
 
 
-def _widget_paths(params: SimParams) -> dict[str, np.ndarray]:
-    return simulate(params, WIDGET_PATHS, steps_per_day=WIDGET_STEPS_PER_DAY)
+def _market(daily_vol: float, jump_size: float) -> SimParams:
+    """The widget's market from its controls (per cent); ETH's volatility is 9/7 of BTC's."""
+    vol = v.scalar(v.number, LABELS["daily_vol"], daily_vol, low=0.5, high=10.0) / 100
+    jump = v.scalar(v.number, LABELS["jump_size"], jump_size, low=0.0, high=60.0) / 100
+    return SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, jump_size=jump)
 
 
 @lru_cache(maxsize=8)
-def _widget_curves(params: SimParams) -> dict[str, tuple[Stress, ...]]:
-    """Every leverage of :data:`LEVERAGES` in both modes on the widget's market (the plot's
-    curves; the view reads the chosen leverage from them when it is one of these)."""
-    paths = _widget_paths(params)
-    return {m: tuple(stress(lev, m, paths) for lev in LEVERAGES) for m in MODES}
+def _curves(params: SimParams) -> dict[str, tuple[Stress, ...]]:
+    """Every leverage of :data:`LEVERAGES` in every set-up on the widget's market."""
+    return {key: tuple(_widget_stress(lev, key, params) for lev in LEVERAGES) for key in SETUPS}
 
 
-def _widget_stress(leverage: float, mode: str, params: SimParams) -> Stress:
-    curves = _widget_curves(params)
-    if float(leverage) in LEVERAGES:
-        return curves[mode][LEVERAGES.index(float(leverage))]
-    return stress(leverage, mode, _widget_paths(params))
+def _widget_stress(leverage: float, setup: str, params: SimParams) -> Stress:
+    paths = simulate(params, WIDGET_PATHS, steps_per_day=WIDGET_STEPS)
+    return stress(leverage, setup, paths, steps_per_day=WIDGET_STEPS)
 
 
-def view(leverage: float, mode: str, daily_vol: float, crash_size: float) -> str:
-    """What the widget prints: the chosen leverage in both modes on the widget's market
-    (:data:`WIDGET_PATHS` paths of a week in hourly steps).
+def _checked(leverage, setup, daily_vol, jump_size) -> tuple[float, str, SimParams]:
+    lev = v.scalar(v.number, LABELS["leverage"], leverage, low=1, high=50)
+    return lev, v.choice(LABELS["setup"], setup, tuple(SETUPS)), _market(daily_vol, jump_size)
 
-    ``daily_vol`` and ``crash_size`` are in per cent (BTC's daily volatility; ETH's is 9/7 of it).
-    """
-    mode = v.choice("mode", mode, MODES)
-    params = _market(daily_vol, crash_size)
+
+def view(leverage: float = 10, setup: str = "cross 200", daily_vol: float = 3.5, jump_size: float = 12.0
+         ) -> str:  # fmt: skip
+    """What the widget prints: every set-up at ``leverage`` on the widget's market (1,000 weeks
+    in hourly steps, the lab's seed); volatility and jump size in per cent."""
+    lev, key, params = _checked(leverage, setup, daily_vol, jump_size)
     rows = []
-    for m in MODES:
-        s = _widget_stress(leverage, m, params)
-        rows.append([m, pct(s.liquidated_day, 1), pct(s.liquidated_week, 1), usdt(s.expected_loss),
-                     usdt(s.worst_loss)])  # fmt: skip
-    head = (f"{float(leverage):g}x, BTC daily volatility {pct(params.btc_daily_vol, 1)}, crash days move "
-            f"{pct(params.crash_size, 0)} ({WIDGET_PATHS:,} simulated paths in hourly steps; "
-            f"chosen mode: {mode})")  # fmt: skip
-    headers = ["mode", "liquidated in a day", "in a week", "average loss", "worst loss"]
-    return head + "\n" + table(rows, headers, align="l")
+    for k, (label, _, _) in SETUPS.items():
+        s = _curves(params)[k][LEVERAGES.index(lev)] if lev in LEVERAGES else _widget_stress(lev, k, params)
+        rows.append([label + (" *" if k == key else ""), pct(s.liquidated_day, 1), pct(s.liquidated_week, 1),
+                     usdt(s.mean_pnl), usdt(s.average_loss), usdt(s.worst_loss)])  # fmt: skip
+    head = (f"{lev:g}x; BTC daily volatility {pct(params.btc_daily_vol, 1)}, jumps of "
+            f"{pct(params.jump_size, 0)} ± 5 % up or down; {WIDGET_PATHS:,} weeks, hourly (*: shown)")
+    cols = ["set-up", "liquidated in a day", "in a week", "mean PnL", "average loss", "worst loss"]
+    return head + "\n" + table(rows, cols, align="l")
 
 
-def plot(
-    leverage: float = 10, mode: str = "cross", daily_vol: float = 3.5, crash_size: float = -12.0
-) -> Figure:
-    """Left: share of paths liquidated within a week by leverage, both modes. Right: worst loss by
-    leverage, both modes, with the wallet as a labelled line. Fixed axes (0-100 %, 0-1,100 USDT)
-    so the curves can be compared as the market changes."""
-    mode = v.choice("mode", mode, MODES)
-    curves = _widget_curves(_market(daily_vol, crash_size))
-    fig, (left, right) = new_figure(2, figsize=(10.0, 4.2))
-    # the leverages sit evenly spaced, as on a log scale (2, 5, 10, 20, 50 is roughly geometric)
-    x = np.arange(len(LEVERAGES), dtype=float)
-    styles = {"isolated": ("-", "o", COLORS["balance"]), "cross": ("--", "s", COLORS["other"])}
-    for m in MODES:
-        res = curves[m]
-        ls, mk, color = styles[m]
-        left.plot(x, [r.liquidated_week * 100 for r in res], linestyle=ls, marker=mk, color=color,
-                  label=m + (" (chosen)" if m == mode else ""))  # fmt: skip
-        right.plot(x, [r.worst_loss for r in res], linestyle=ls, marker=mk, color=color, label=m)
-    logs = np.log(LEVERAGES)
-    lev = np.log(float(leverage))
-    # below 2x, extend the first gap's spacing so 1x sits left of 2x
-    chosen = float(np.interp(lev, logs, x)) if lev >= logs[0] else (lev - logs[0]) / (logs[1] - logs[0])
-    mark_price_line(left, chosen, f"chosen {float(leverage):g}x", kind="grey", y_text=0.6)
-    right.axhline(WALLET, color=COLORS["liquidation"], linestyle="--", linewidth=1)
-    right.annotate("the whole wallet", xy=(0, WALLET), xytext=(0, 4), textcoords="offset points",
-                   fontsize=8.5)  # fmt: skip
+def plot(leverage: float = 10, setup: str = "cross 200", daily_vol: float = 3.5, jump_size: float = 12.0
+         ) -> Figure:  # fmt: skip
+    """Left: share of weeks liquidated by leverage, each set-up. Right: average loss per week
+    (log scale) under each set-up's capital at risk. Fixed axes, so the curves can be compared
+    as the market changes; the chosen leverage is a grey line named in the legend."""
+    lev, key, params = _checked(leverage, setup, daily_vol, jump_size)
+    fig, (left, right) = new_figure(2, figsize=(10.0, 4.4))
+    x = np.arange(len(LEVERAGES), dtype=float)  # 2, 5, 10, 20, 50: about evenly spaced in log
+    styles = {"isolated": ("-", "o", COLORS["balance"]), "cross 200": ("--", "s", COLORS["other"]),
+              "cross 1,000": (":", "^", COLORS["entry"])}  # fmt: skip
+    for k, res in _curves(params).items():
+        ls, mk, color = styles[k]
+        style = {"linestyle": ls, "marker": mk, "color": color, "lw": 2.6 if k == key else 1.4}
+        left.plot(x, [r.liquidated_week * 100 for r in res], label=SETUPS[k][0] + (" (shown)" * (k == key)),
+                  **style)  # fmt: skip
+        right.plot(x, [max(r.average_loss, 1.0) for r in res], **style)
+    for risk, text in ((200.0, "at risk: 200 (isolated, cross 200)"), (1e3, "at risk: 1,000 (cross 1,000)")):
+        right.axhline(risk, color=COLORS["grey"], linestyle=(0, (1, 3)), linewidth=1)
+        right.annotate(text, xy=(0.02, risk), xycoords=("axes fraction", "data"), xytext=(0, 3),
+                       textcoords="offset points", fontsize=8.5, color="#555555")  # fmt: skip
+    logs = np.log(LEVERAGES)  # below 2x, the first gap's spacing continues to the left
+    at = float(np.interp(np.log(lev), logs, x)) if lev >= 2 else (np.log(lev) - logs[0]) / (logs[1] - logs[0])
     for ax in (left, right):
-        # a fixed locator and formatter rather than set_xticks: no tick objects are made until a
-        # draw needs them, which a fast redraw does not
-        ax.xaxis.set_major_locator(FixedLocator(x))
-        ax.xaxis.set_major_formatter(FixedFormatter([f"{lev}x" for lev in LEVERAGES]))
-        ax.set_xlim(-0.8, len(LEVERAGES) - 0.7)
-        ax.set_xlabel("leverage (x, log spacing)")
-    legend_below(fig, left, ncols=2)
-    left.set_ylim(0, 100)
-    right.set_ylim(0, 1.1 * WALLET)
-    left.set_ylabel("paths liquidated within a week (%)")
-    right.set_ylabel("worst loss on any path (USDT)")
+        ax.axvline(at, color=COLORS["grey"], linestyle="-.", linewidth=1.2, zorder=0)
+        ax.xaxis.set_major_locator(FixedLocator(x))  # no tick objects until a draw needs them
+        ax.xaxis.set_major_formatter(FixedFormatter([f"{n}x" for n in LEVERAGES]))
+        ax.set(xlim=(-1.0, len(LEVERAGES) - 0.6), xlabel="leverage (log spacing)")
+    left.plot([], [], color=COLORS["grey"], linestyle="-.", label=f"chosen leverage, {lev:g}x")
+    left.set(ylim=(0, 100), ylabel="weeks liquidated (%)", title="Pooled margin is liquidated less often ...")
+    right.set_yscale("log")
+    right.set(ylim=(1, 2_000), ylabel="average loss per week (USDT, log scale)",
+              title="... but loses about as much on average")  # fmt: skip
     usdt_ticks(right.yaxis)
-    left.set_title("Cross is liquidated less often ...")
-    right.set_title("... but when it is, it takes the wallet")
+    legend_below(fig, left, ncols=4)
     return fig
 
 
 def widget():
-    """Leverage, mode, volatility and crash size → both modes' odds and losses, and the plot."""
+    """Leverage, the set-up to highlight, volatility and jump size → every set-up's odds and
+    losses, and the plot."""
     controls = {
         "leverage": leverage_slider(10, max=50),
-        "mode": choice_buttons(list(MODES), "cross", "mode"),
-        "daily_vol": move_slider(3.5, low=0.5, high=10.0, step=0.5, description="BTC daily vol. (%)"),
-        "crash_size": move_slider(-12.0, low=-60.0, high=0.0, step=1.0, description="crash day move (%)"),
+        "setup": choice_buttons(list(SETUPS), "cross 200", LABELS["setup"]),
+        "daily_vol": move_slider(3.5, low=0.5, high=10.0, step=0.5, description=LABELS["daily_vol"]),
+        "jump_size": move_slider(12.0, low=0.0, high=60.0, step=1.0, description=LABELS["jump_size"]),
     }
-    return build_widget(controls, view, plot, height="620px", title="Stress lab (simulated paths)")
+    return build_widget(controls, view, plot, height="640px", title="Stress lab (simulated weeks)")
 
 
-def _stress_default(leverage: float, mode: str) -> Stress:
-    return stress(leverage, mode, simulate(SimParams(), 10_000))
+# ------------------------------------------------------------------ exercises and quiz
+def _share_without_jumps() -> float:
+    return stress(20, "cross 1,000", simulate(SimParams(jumps_per_day=0.0))).liquidated_week * 100
 
 
-def historical_loss(leverage: float, mode: str, move: float) -> float:
-    """USDT lost by the lab's account when both coins move by ``move`` (a fraction) at once."""
-    shock = {s: np.array([[ILLUSTRATIVE_PRICES[s] * (1 + move)]]) for s in (BTC, ETH)}
-    return float(-build_account(leverage, mode).replay(shock).pnl[0])
+def _standard_error() -> float:
+    p = stress(20, "cross 200", simulate()).liquidated_week
+    return float(np.sqrt(p * (1 - p) / N_PATHS)) * 100
 
 
 EXERCISES = {
     "9a": Exercise(
-        "9a", "At 10x in ISOLATED mode, what is the worst loss on any simulated path (USDT)?",
-        lambda: _stress_default(10, "isolated").worst_loss, unit="USDT",
-        hint="An isolated position can lose its own margin and nothing more; there are two of them.",
+        "9a", "Lab without jumps: share of weeks liquidated at 20x, cross with 1,000 in the wallet (%)?",
+        _share_without_jumps, unit="%", rel_tol=0.0, abs_tol=0.06,
+        hint="Set the expected number of jumps a day to zero in the parameters cell, rerun every cell "
+        "from there down to the lab's table, and read the row again.",
     ),
     "9b": Exercise(
-        "9b", "At 20x in CROSS mode, what share of the simulated paths is liquidated within a week "
-        "(in per cent)?",
-        lambda: _stress_default(20, "cross").liquidated_week * 100, unit="%", rel_tol=0.01,
-        hint="Read it from the lab's table, or run stress(20, 'cross', simulate()).",
+        "9b", "BTC −12 % and ETH +4 % at once, 10x: loss of the isolated set-up (USDT)?",
+        lambda: shock_loss(10, "isolated", -0.12, 0.04), unit="USDT",
+        hint="Check each leg against its own margin: a leg whose loss exceeds its isolated wallet is "
+        "liquidated and loses that wallet, no more; the other leg keeps its profit.",
     ),
     "9c": Exercise(
-        "9c", "Apply the March 2020 move (-50 %) to both coins at 5x in CROSS mode: how much is lost (USDT)?",
-        lambda: historical_loss(5, "cross", -0.50), unit="USDT",
-        hint="At 5x each leg is 500 USDT; is the 1,000 USDT pool exhausted by a 50 % fall of both?",
+        "9c", "Standard error of the share of weeks liquidated at 20x, cross with 200 in the wallet "
+        "(percentage points)?", _standard_error, unit="percentage points", rel_tol=0.02,
+        hint="A share estimated from independent paths is a binomial proportion: its standard error "
+        "depends on the share itself and on the number of paths.",
+    ),
+    "9d": Exercise(
+        "9d", "The move of 9b at 10x: loss of the cross set-up with 200 in the wallet (USDT)?",
+        lambda: shock_loss(10, "cross 200", -0.12, 0.04), unit="USDT",
+        hint="Add both legs' PnL to the cross wallet and compare the result with both legs' maintenance "
+        "margin: liquidated only if it is at or below.",
     ),
 }  # fmt: skip
+
+QUIZ = Quiz([
+    Question("q1", "From the lab's first 1,000 weeks to all 10,000 (the same model and seed):", {
+        "a": ("Every figure changes a lot: 1,000 weeks say nothing.",
+              "Shares and means move within their sampling error, which shrinks as one over the square "
+              "root of the number of weeks: about 1.6 points for a share near 50 % on 1,000 weeks."),
+        "b": ("Nothing changes, because the seed is fixed.",
+              "The seed fixes the random numbers, not how many are drawn: 9,000 new weeks come in."),
+        "c": ("Shares and means settle within their sampling error, while the worst loss can only grow.",
+              "The worst of 10,000 weeks includes the worst of the first 1,000; an extreme keeps growing "
+              "with the sample, up to the capital at risk."),
+    }, answer="c"),
+    Question("q2", "A long's liquidation replayed on the closes of 15-minute candles is:", {
+        "a": ("pessimistic, because last prices swing more than the mark.",
+              "That holds for the lows: the closes hide the wick, where the last price may have crossed "
+              "the liquidation price inside the candle."),
+        "b": ("optimistic: the closes hide each candle's low.",
+              "A low below the liquidation price, inside a candle that closes above it, goes unseen; "
+              "replayed on the lows, the check turns pessimistic, as the mark moves less in a wick."),
+        "c": ("exact, since the exchange itself publishes the candles.",
+              "Liquidation follows the mark price, which no candle file records."),
+    }, answer="b"),
+    Question("q3", "Isolated 2 × 100 USDT against a 200 USDT cross wallet, same legs, same leverage:", {
+        "a": ("Cross loses the whole futures wallet, so it always loses more.",
+              "It loses what is in its futures wallet: here 200 USDT, the same as the two isolated "
+              "margins. On average the two lose about as much."),
+        "b": ("The isolated pair is liquidated less often, each leg being protected.",
+              "Each isolated leg has only its own 100 USDT: a fall of one coin liquidates it even while "
+              "the other coin gains."),
+        "c": ("Cross is liquidated less often, and it can lose no more than the isolated pair.",
+              "Pooled margin needs a larger combined loss to be liquidated; with the same capital at "
+              "risk the ceiling is the same."),
+    }, answer="c"),
+    Question("q4", "The cross account keeps all 1,000 USDT in the futures wallet instead of 200:", {
+        "a": ("It is liquidated less often, and a liquidation then takes 1,000 USDT.",
+              "The other 800 USDT now backs the legs, and is lost with them."),
+        "b": ("Nothing changes: the legs are the same.",
+              "The extra 800 USDT backs the legs: liquidations become rare, and each one takes it all."),
+        "c": ("It is safer in every way.",
+              "Both coins 50 % down at 10x cost it 1,000 USDT, against 200 for the other set-ups."),
+    }, answer="a"),
+])  # fmt: skip
