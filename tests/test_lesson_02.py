@@ -1,151 +1,174 @@
-"""Lesson 2 (maintenance margin): tables, widget, plots and exercises, held against the article's
-stated figures and against arithmetic done here by hand."""
+"""Lesson 2 (maintenance margin): every figure the lesson prints, held against the article's
+stated figures or arithmetic done here by hand; the widget's functions at their extremes and with
+bad values; the exercises against the usual wrong methods; the quiz; the figures as pictures."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
+from margin_lib import (
+    BracketTable,
+    account_margin_level,
+    adverse_move_to_liquidation,
+    bankruptcy_price,
+    error_tolerance,
+    initial_margin,
+    liquidation_price,
+    maintenance_margin,
+    margin_ratio,
+)
+from margin_lib.account import Account
 from margin_lib.errors import MarginError
 from margin_lib.examples import CASE_B, LEVERAGE_TABLE
 from margin_lib.lessons import maintenance_margin as lesson
 from margin_lib.widgets import safe_text
 
-# BTCUSDT tiers 1 and 2 of the course reference (margin-maths.md, snapshot 2026-09).
-TIER1_MMR, TIER2_MMR, TIER2_CUM = 0.004, 0.005, 300.0
-
-
-def cells(line: str) -> list[str]:
-    return [c.strip() for c in line.split("|")]
-
-
-def row(text: str, label: str) -> list[str]:
-    """The cells of the table line whose first cell is ``label``."""
-    found = [cells(line) for line in text.splitlines() if cells(line)[0] == label]
-    assert len(found) == 1, f"{label!r} not found once in:\n{text}"
-    return found[0]
+# The article's long: 1,000 USDT at 10x, 100 USDT of margin, MMR 0.5 %; entry 100,000, so Q = 0.01.
+Q, ENTRY, WALLET, MMR = 0.01, 100_000.0, 100.0, 0.005
+# BTCUSDT tiers of the 2026-09 snapshot, as the rule book lists them: (MMR, cum).
+TIER = {1: (0.004, 0.0), 2: (0.005, 300.0), 3: (0.0065, 1_500.0), 4: (0.01, 12_000.0)}
+TIERS = BracketTable.load("BTCUSDT")
+OLD = BracketTable.load("BTCUSDT-2021")
 
 
 def p(x: float, digits: int = 3) -> str:
     return f"{x * 100:.{digits}f} %"
 
 
-# -- the article's table -----------------------------------------------------------------------
+# -- sections 1 to 4: balance, floor, ratio, liquidation price ---------------------------------
+def test_section_1_case_b_after_the_8_per_cent_fall():
+    mark = ENTRY * (1 + CASE_B.moves["BTCUSDT"])
+    pnl = Q * (mark - ENTRY)
+    assert (pnl, WALLET + pnl) == pytest.approx((CASE_B.stated["btc_pnl"], CASE_B.stated["btc_left"]))
+    assert initial_margin(1_000, 10) == WALLET
+
+
+def test_section_2_and_3_the_floor_and_the_two_ratios():
+    mm = maintenance_margin(Q * 92_000, MMR)
+    assert mm == pytest.approx(920 * 0.005)  # 4.60
+    assert lesson.percent(MMR) == "0.5 %"
+    assert lesson.percent(margin_ratio(mm, 20), 0) == "23 %"  # 4.6 / 20
+    assert lesson.percent(account_margin_level(20, mm), 0) == "435 %"  # 20 / 4.6 = 4.348
+    # the walk: MB = 100 + 1,000 × move, MM = 0.01 × mark × 0.5 %
+    for move, ratio in [(0, "5 %"), (-0.05, "9.5 %"), (-0.08, "23 %"), (-0.095, "90.5 %")]:
+        mark = ENTRY * (1 + move)
+        mb, floor = WALLET + 1_000 * move, Q * mark * MMR
+        assert lesson.percent(margin_ratio(floor, mb), 1) == ratio
+    assert lesson.percent(-0.095) == "-9.5 %" and lesson.percent(0) == "0 %"
+
+
+def test_section_4_liquidation_and_bankruptcy_prices():
+    lp = liquidation_price("long", Q, ENTRY, WALLET, mmr=MMR)
+    assert lp == pytest.approx((1_000 - 100) / (0.01 * 0.995))  # 90,452.26
+    assert f"{lp:,.2f}" == "90,452.26" and p(1 - lp / ENTRY) == "9.548 %"
+    assert WALLET + Q * (lp - ENTRY) == pytest.approx(Q * lp * MMR)  # MB = MM = 4.52 there
+    assert f"{Q * lp * MMR:.2f}" == "4.52"
+    bp = bankruptcy_price("long", Q, ENTRY, WALLET)
+    assert bp == pytest.approx(90_000) and f"{lp - bp:,.2f}" == "452.26"
+
+
+# -- sections 5 and 6: the article's table, the exact move -------------------------------------
 @pytest.mark.parametrize("r", LEVERAGE_TABLE, ids=lambda r: f"{r.leverage:g}x")
-def test_leverage_table_reproduces_the_articles_rates(r):
-    line = row(lesson.leverage_table(), f"{r.leverage:g}x")
-    assert line[1] == line[2] == p(r.stated_imr, 1)
-    assert line[3] == p(r.stated_mmr, 1)
-    assert line[4] == line[5] == p(r.stated_tolerance, 1)
+def test_section_5_the_articles_table_is_reproduced(r):
+    assert initial_margin(1.0, r.leverage) == pytest.approx(r.stated_imr)
+    assert error_tolerance(r.leverage, r.stated_mmr) == pytest.approx(r.stated_tolerance)
+    assert lesson.percent(r.stated_tolerance) == f"{r.stated_tolerance * 100:g} %"
 
 
-@pytest.mark.parametrize("r", LEVERAGE_TABLE, ids=lambda r: f"{r.leverage:g}x")
-def test_exact_moves_divide_the_tolerance_by_one_minus_or_plus_mmr(r):
-    line = row(lesson.exact_moves_table(), f"{r.leverage:g}x")
-    assert line[2] == p(r.stated_tolerance)
-    assert line[3] == p(r.stated_tolerance / (1 - r.stated_mmr))
-    assert line[4] == p(r.stated_tolerance / (1 + r.stated_mmr))
+def test_section_6_the_exact_move_at_10x():
+    assert adverse_move_to_liquidation("long", 10, MMR) == pytest.approx(0.095 / 0.995)
+    assert adverse_move_to_liquidation("short", 10, MMR) == pytest.approx(0.095 / 1.005)
+    assert (p(0.095 / 0.995), p(0.095 / 1.005)) == ("9.548 %", "9.453 %")
+    # a short at the tolerance: MB = 100 − 95 = 5, MM = 0.01 × 109,500 × 0.5 % = 5.475
+    assert margin_ratio(Q * 109_500 * MMR, 5) == pytest.approx(1.095)
 
 
-def test_exact_move_at_10x_is_9_548_not_9_5():
-    line = row(lesson.exact_moves_table(), "10x")
-    assert (line[2], line[3], line[4]) == ("9.500 %", "9.548 %", "9.453 %")
-
-
-def test_liquidation_check_puts_the_price_where_balance_meets_maintenance():
-    long_line, short_line = lesson.liquidation_check().splitlines()
-    # 1,000 USDT at 10x, 100 USDT of margin, MMR 0.5 %, entry 100,000: Q = 0.01.
-    assert f"liquidation at {(1_000 - 100) / (0.01 * 0.995):,.2f}" in long_line
-    assert f"liquidation at {(1_000 + 100) / (0.01 * 1.005):,.2f}" in short_line
-    for line in (long_line, short_line):
-        mb, mm = line.split("there MB ")[1].split(" = MM ")
-        assert mb == mm
-
-
-# -- the walk to liquidation ------------------------------------------------------------------
-def test_walk_shows_the_articles_case_b_figures_and_the_open_position_at_9_5():
-    text = lesson.liquidation_walk()
-    stated_mmr = next(r.stated_mmr for r in LEVERAGE_TABLE if r.leverage == 10)
-    assert text.splitlines()[0].endswith(
-        f"isolated margin 100.00 USDT, MMR {p(stated_mmr)} (the article's rate for 10x)"
-    )
-    fall = row(text, f"{100_000 * (1 + CASE_B.moves['BTCUSDT']):,.2f}")
-    assert fall[2] == f"{CASE_B.stated['btc_pnl']:.2f} USDT"
-    assert fall[3] == f"{CASE_B.stated['btc_left']:.2f} USDT"
-    at_tolerance = row(text, "90,500.00")
-    assert at_tolerance[-1] == "open"
-    last = cells(text.splitlines()[-1])
-    assert (last[1], last[-1]) == ("-9.548 %", "liquidation")
-    assert last[3] == last[4]  # margin balance = maintenance margin
-
-
-def test_walk_for_a_short_is_past_liquidation_at_the_articles_tolerance():
-    text = lesson.liquidation_walk("short")
-    assert row(text, "109,500.00")[-1] == "past liquidation"
-    assert row(text, f"{(1_000 + 100) / (0.01 * 1.005):,.2f}")[-1] == "liquidation"
-
-
-# -- tiers and cum ----------------------------------------------------------------------------
-def test_tier_table_is_dated_and_every_tier_leaves_room_at_its_maximum_leverage():
-    lines = lesson.tier_table().splitlines()
+# -- sections 7 to 9: tiers and cum ----------------------------------------------------------
+def test_section_7_the_tier_table_is_dated_and_leaves_room_at_each_maximum():
+    lines = lesson.tier_table(TIERS).splitlines()
     assert lines[0] == "BTCUSDT tiers, snapshot as of 2026-09 (12 tiers)"
-    body = [cells(line) for line in lines[3:]]
-    assert len(body) == 12
-    assert body[0][3:6] == ["150x", "0.40 %", "0"]
-    assert all(float(r[-1].rstrip(" %")) > 0 for r in body)
+    rows = [[c.strip() for c in line.split("|")] for line in lines[3:]]
+    assert rows[0] == ["1", "0", "300,000", "150x", "0.4 %", "0"]
+    assert rows[2] == ["3", "800,000", "3,000,000", "75x", "0.65 %", "1,500"]
+    assert all(1 / t.max_leverage - t.mmr > 0 for t in TIERS)
+    assert lesson.percent(1 / 150 - 0.004) == "0.267 %"
+    assert lesson.tier_table(OLD).splitlines()[0] == "BTCUSDT tiers, snapshot as of 2021 (4 tiers)"
+    assert TIERS.bracket_for(1_000).mmr == TIER[1][0] and TIERS.maintenance_margin(1_000) == 4.0
 
 
-def test_maintenance_margin_does_not_change_with_leverage():
-    lines = [cells(line) for line in lesson.same_size_different_leverage().splitlines()[2:]]
-    by_size: dict[str, set[str]] = {}
-    for size, _lev, _im, _mmr, mm, _lp in lines:
-        by_size.setdefault(size, set()).add(mm)
-    assert by_size == {"1,000 USDT": {f"{1_000 * TIER1_MMR:,.2f} USDT"}, "1,000,000 USDT": {"5,000.00 USDT"}}
-    assert len({line[2] for line in lines}) == len(lines)  # but the initial margin does
+def test_section_8_leverage_does_not_move_the_maintenance_margin():
+    for size, (rate, cum) in [(1_000, TIER[1]), (1_000_000, TIER[3])]:
+        seen = set()
+        for lev in (5, 50):
+            acct = Account(size, fee_rate=0)
+            acct.open_position("BTCUSDT", "long", notional=size, price=ENTRY, leverage=lev)
+            pos = acct.report().position("BTCUSDT")
+            assert pos.initial_margin == pytest.approx(size / lev)
+            seen.add(round(pos.maintenance_margin, 9))
+            q = size / ENTRY
+            assert pos.liquidation_price == pytest.approx((size - size / lev - cum) / (q * (1 - rate)))
+        assert seen == {size * rate - cum}
 
 
-def test_cum_derivation_gives_the_faqs_1300():
-    text = lesson.cum_derivation()
-    assert "250,000 × (1.00 % − 0.50 %) + 50 = 1,300 (table: 1,300)" in text
-    for line in text.splitlines() + lesson.cum_derivation("BTCUSDT").splitlines():
-        computed, stated = line.split(" = ")[1].split(" (table: ")
-        assert computed == stated.rstrip(")")
+def test_section_9_cum_is_rebuilt_and_keeps_the_edges_continuous():
+    for table in (OLD, TIERS):
+        cum = 0.0
+        for lower, upper in pairwise(table.brackets):
+            cum += upper.notional_floor * (upper.mmr - lower.mmr)
+            assert cum == pytest.approx(upper.maintenance_amount)
+            edge = upper.notional_floor
+            assert maintenance_margin(edge, lower.mmr, lower.maintenance_amount) == pytest.approx(
+                maintenance_margin(edge, upper.mmr, upper.maintenance_amount)
+            )
+    assert 250_000 * (0.01 - 0.005) + 50 == 1_300  # the FAQ's example, on the older table
+    # 1,000,000 at 50x, tier 3: (2 % − 0.65 % + 1,500 / 1,000,000) / (1 − 0.65 %)
+    lp = liquidation_price("long", 10.0, ENTRY, 20_000, brackets=TIERS)
+    assert 1 - lp / ENTRY == pytest.approx((0.02 - 0.0065 + 0.0015) / 0.9935)
+    assert p((0.02 - 0.0065) / 0.9935) == "1.359 %"
 
 
-def test_edge_table_shows_no_jump_with_cum_and_the_jump_without():
-    lines = [cells(line) for line in lesson.edge_table().splitlines()[2:]]
-    assert [line[0] for line in lines] == ["50,000", "250,000", "1,000,000"]
-
-    def money(text: str) -> float:
-        return float(text.removesuffix(" USDT").replace(",", ""))
-
-    for _edge, below, above, no_cum, jump in lines:
-        assert below == above
-        assert money(no_cum) - money(above) == pytest.approx(money(jump))
-    assert lines[1][1:] == ["1,200.00 USDT", "1,200.00 USDT", "2,500.00 USDT", "1,300.00 USDT"]
+def test_section_10_the_figure_uses_tier_1_and_says_so():
+    assert p(adverse_move_to_liquidation("long", 10, TIER[1][0])) == "9.639 %"  # 0.096 / 0.996
+    fig = lesson.plot("long", 1_000, 10)
+    (ax,) = fig.axes
+    title = ax.get_title()
+    assert "liquidated after a 9.639 % fall" in title
+    assert "BTCUSDT tier 1, MMR 0.4 %" in title
+    plt.close(fig)
 
 
-# -- the widget's view ------------------------------------------------------------------------
+# -- the widget's text -----------------------------------------------------------------------
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.split("|")]
+
+
+def row(text: str, label: str) -> list[str]:
+    found = [cells(line) for line in text.splitlines() if cells(line)[0] == label]
+    assert len(found) == 1, f"{label!r} not found once in:\n{text}"
+    return found[0]
+
+
 def test_view_sets_the_articles_figures_beside_the_exchange_tier():
     text = lesson.view("long", 1_000, 10)
-    r = next(r for r in LEVERAGE_TABLE if r.leverage == 10)
-    assert row(text, "initial margin rate (IMR)")[1:] == [p(r.stated_imr)] * 2
-    assert row(text, "maintenance margin rate")[1:] == [p(r.stated_mmr), p(TIER1_MMR)]
+    assert row(text, "initial margin rate (IMR)")[1:] == ["10 %", "10 %"]
+    assert row(text, "maintenance margin rate")[1:] == ["0.5 %", "0.4 %"]
     assert row(text, "maintenance margin at entry")[1:] == ["5.00 USDT", "4.00 USDT"]
-    assert row(text, "error tolerance (IMR − MMR)")[1:] == [p(r.stated_tolerance), p(0.1 - TIER1_MMR)]
-    assert row(text, "exact adverse move (a fall)")[1:] == ["9.548 %", p((0.1 - TIER1_MMR) / (1 - TIER1_MMR))]
-    assert "100.00 USDT of margin" in text
+    assert row(text, "error tolerance (IMR − MMR)")[1:] == ["9.5 %", "9.6 %"]
+    assert row(text, "exact adverse move (a fall)")[1:] == [p(0.095 / 0.995), p(0.096 / 0.996)]
+    assert row(text, "liquidation price")[1:] == ["90,452.26", f"{90_000 / 0.996:,.2f}"]
     assert "tier 1 holds sizes from 0 to 300,000 USDT and allows up to 150x" in text
 
 
 def test_view_counts_cum_in_the_exact_move():
     text = lesson.view("short", 500_000, 50)
-    assert row(text, "maintenance margin at entry")[2] == f"{500_000 * TIER2_MMR - TIER2_CUM:,.2f} USDT"
-    # short: (IMR − MMR + cum / N) / (1 + MMR)
-    exact = (0.02 - TIER2_MMR + TIER2_CUM / 500_000) / (1 + TIER2_MMR)
-    assert row(text, "exact adverse move (a rise)")[2] == p(exact)
-    assert "cum lowers the maintenance margin to 0.440 % of the size" in text
+    rate, cum = TIER[2]
+    assert row(text, "maintenance margin at entry")[2] == f"{500_000 * rate - cum:,.2f} USDT"
+    assert row(text, "exact adverse move (a rise)")[2] == p((0.02 - rate + cum / 500_000) / (1 + rate))
+    assert "cum lowers the maintenance margin to 0.44 % of the size: more room" in text  # 2,200 / 500,000
 
 
 def test_view_reports_a_tier_change_at_the_liquidation_price():
@@ -154,14 +177,19 @@ def test_view_reports_a_tier_change_at_the_liquidation_price():
     assert "in tier 1; the engine uses that tier's rate there" in text
 
 
-def test_view_beyond_the_articles_table_and_without_a_liquidation_price():
+def test_view_at_the_slider_ends():
     high = lesson.view("long", 1_000, 150)
     assert row(high, "maintenance margin rate")[1] == "--"
     assert "The article's table stops at 125x" in high
-    assert row(lesson.view("long", 1_000, 125), "maintenance margin rate")[1] == "0.400 %"
+    assert row(high, "initial margin rate (IMR)")[2] == "0.667 %"
+    assert row(lesson.view("long", 1_000, 125), "maintenance margin rate")[1] == "0.4 %"
     flat = lesson.view("long", 1_000, 1)
     assert row(flat, "liquidation price")[1:] == ["--", "--"]
     assert "No liquidation price" in flat
+    tiny = lesson.view("long", 0.01, 10)  # 0.01 × 0.5 % and 0.01 × 0.4 %, not "0.00 USDT"
+    assert row(tiny, "maintenance margin at entry")[1:] == ["0.00005 USDT", "0.00004 USDT"]
+    short = lesson.view("short", 1_000, 1)  # a short always has one: (2 × 1,000) / (0.01 × 1.004)
+    assert row(short, "liquidation price")[2] == f"{2_000 / (0.01 * 1.004):,.2f}"
 
 
 @pytest.mark.parametrize(
@@ -185,87 +213,133 @@ def test_view_beyond_the_articles_table_and_without_a_liquidation_price():
 )
 def test_bad_widget_input_gives_a_short_message(values, message):
     text = safe_text(lesson.view, **values)
-    assert text.startswith(message)
-    assert "\n" not in text
+    assert text.startswith(message) and "\n" not in text
     with pytest.raises(MarginError):
         lesson.plot(**values)
 
 
-# -- exercises --------------------------------------------------------------------------------
-ANSWERS = {"2a": 0.045 / 0.995 * 100, "2b": 500_000 * 0.005 - 300, "2c": 4}
+# -- exercises and quiz ----------------------------------------------------------------------
+ANSWERS = {
+    "2a": (0.04 - 0.005) / 1.005 * 100,  # 3.483 %
+    "2b": 5_000_000 * 0.01 - 12_000,  # 38,000: tier 4
+    "2c": (0.02 - 0.005 + 300 / 500_000) / 0.995 * 100,  # 1.568 %: tier 2, cum included
+    "2d": 0.01 * 91_000 * 0.005 / (100 - 90) * 100,  # 45.5 %
+}
+WRONG = {
+    "2a": [3.5, (0.04 - 0.005) / 0.995 * 100, (0.04 - 0.004) / 1.004 * 100],  # tolerance; long; tier 1
+    "2b": [50_000, 5_000_000 * 0.0065 - 1_500],  # no cum; tier 3
+    "2c": [1.5, 0.015 / 0.995 * 100, (0.02 - 0.004) / 0.996 * 100],  # tolerance; no cum; tier 1
+    "2d": [50, 10 / 4.55 * 100, 4.55],  # MM at entry; the article's reciprocal; MM / wallet
+}
 
 
 @pytest.mark.parametrize("key", sorted(ANSWERS))
-def test_exercises_say_right_or_hint_without_the_answer(key):
+def test_exercises_accept_the_answer_and_reject_the_usual_mistakes(key):
     ex = lesson.EXERCISES[key]
-    assert ex.check(ANSWERS[key]).endswith("right!")
-    wrong = ex.check(ANSWERS[key] * 1.5)
-    assert "too high" in wrong and "Hint:" in wrong
-    assert f"{ANSWERS[key]:g}" not in wrong and f"{ANSWERS[key]:.2f}" not in wrong
+    assert ex.check(ANSWERS[key]) == f"Exercise {key}: right!"
+    for wrong in WRONG[key]:
+        feedback = ex.check(wrong)
+        assert "not yet" in feedback and "Hint:" in feedback, (key, wrong)
     assert "replace None" in ex.check(None)
     assert "finite number" in ex.check("ten")
 
 
-def test_exercises_catch_the_usual_mistakes():
-    assert "too low" in lesson.EXERCISES["2a"].check(4.5)  # the article's tolerance at 20x
-    assert lesson.EXERCISES["2a"].check(4.52).endswith("right!")
-    no_cum = lesson.EXERCISES["2b"].check(500_000 * 0.005)
-    assert "too high" in no_cum and "cum" in no_cum
-    assert "too low" in lesson.EXERCISES["2c"].check(3)  # 3,000,000 is tier 4's floor
+@pytest.mark.parametrize("key", sorted(ANSWERS))
+def test_hints_name_the_method_not_a_number(key):
+    hint = lesson.EXERCISES[key].hint
+    assert hint and not any(ch.isdigit() for ch in hint)
 
 
-# -- plots and widget -------------------------------------------------------------------------
-def _labels(ax) -> list[str]:
-    return [t.get_text() for t in ax.texts]
+def test_exercise_2c_keeps_its_tier_at_the_liquidation_price():
+    lp = 100_000 * (1 - ANSWERS["2c"] / 100)
+    assert TIERS.bracket_for(5 * lp).bracket == 2  # 5 BTC at the liquidation price
 
 
-def test_plot_marks_the_liquidation_in_the_whole_view_and_the_close_up():
-    fig = lesson.plot("long", 1_000, 10)
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == 2
-    lp = 100_000 * (1 - (0.1 - TIER1_MMR) / (1 - TIER1_MMR))
-    for ax in fig.axes:
-        assert ax.get_xlabel() == "BTC mark price (USDT)"
-        assert "USDT" in ax.get_ylabel()
-        assert f"liquidation {lp:,.0f}" in _labels(ax)
-        lo, hi = ax.get_xlim()
-        assert all(lo <= t.xy[0] <= hi for t in ax.texts)
-    assert "9.64 % fall" in fig.get_suptitle()
-    plt.close(fig)
+@pytest.mark.parametrize("key, right", [("q1", "b"), ("q2", "b"), ("q3", "c"), ("q4", "b")])
+def test_quiz_right_letters_say_right_and_every_other_gives_its_reason(key, right):
+    assert lesson.QUIZ.check(key, right).startswith(f"Quiz {key}: {right} is right.")
+    (question,) = [q for q in lesson.QUIZ.questions if q.key == key]
+    for letter in question.choices:
+        if letter != right:
+            feedback = lesson.QUIZ.check(key, letter)
+            assert feedback.startswith(f"Quiz {key}: not {letter}. ") and len(feedback) > 40
 
 
-def test_plot_without_a_liquidation_price_says_so():
-    fig = lesson.plot("long", 1_000, 1)
-    (ax,) = fig.axes
-    assert not any(label.startswith("liquidation") for label in _labels(ax))
-    assert "never meets" in ax.get_title()
+def test_quiz_figures_are_the_lessons():
+    assert 1 / 0.23 == pytest.approx(4.35, abs=0.005)  # q4: about 435 %
+    assert TIERS.bracket_for(1_000).mmr == 0.004  # q2: 0.4 % at 5x and at 50x
+
+
+# -- the figures as pictures ---------------------------------------------------------------------
+def _overlaps(fig) -> list[tuple[str, str]]:
+    """Pairs of visible texts of the main axes (labels, title, tick labels) whose boxes overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        (t.get_text(), t.get_window_extent(renderer))
+        for ax in fig.axes
+        for t in [*ax.texts, *ax.get_xticklabels(), *ax.get_yticklabels()]
+        if t.get_text() and t.get_visible()
+    ]
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1 :] if ba.overlaps(bb)]
+
+
+CASES = [
+    ("long", 1_000, 10), ("short", 1_000, 10), ("long", 1_000, 1), ("short", 1_000, 1),
+    ("long", 1_000, 150), ("short", 1_000, 150), ("long", 0.01, 10), ("long", 1_700_000_000, 1),
+    ("short", 1_700_000_000, 1), ("long", 300_000, 100), ("long", 500_000, 50), ("short", 1_000_000, 75),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("side, size, lev", CASES)
+def test_plot_at_the_controls_extremes(side, size, lev):
+    fig = lesson.plot(side, size, lev)
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (11.0, 4.6)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "BTC mark price (USDT)" and "USDT" in ax.get_ylabel()
+    assert not _overlaps(fig)
+    yt = [t.get_text() for t in ax.get_yticklabels() if t.get_visible()]
+    assert len(set(yt)) == len(yt) >= 3  # a tiny size's ticks do not all read "0"
+    low, high = ax.get_ylim()
+    q, wallet = size / 100_000, size / lev
+    lo_price, hi_price = ax.get_xlim()
+    balance = [wallet + (1 if side == "long" else -1) * q * (x - 100_000) for x in (lo_price, hi_price)]
+    assert low <= min(balance) and max(balance) <= high
+    assert high - low <= 1.6 * (max(balance) - min(min(balance), 0))  # the axis fits the data
+    labels = [t.get_text() for t in ax.texts]
+    move = lesson.exact_move(side, size, lev)
+    if move == move:  # a liquidation price: marked and labelled, its tier named in the title
+        lp = 100_000 * (1 - (1 if side == "long" else -1) * move)
+        assert any(label == f"liquidation {lp:,.0f}" for label in labels)
+        assert f"liquidated after a {p(move)}" in ax.get_title()
+        assert "MMR" in ax.get_title()
+    else:  # no close-up: the maintenance line is named, with its value at the entry (0.4 % of the size)
+        assert "no liquidation price" in ax.get_title()
+        assert f"maintenance margin ({TIERS.maintenance_margin(size):,.2f} USDT at the entry)" in labels
     plt.close(fig)
 
 
 def test_maintenance_curve_plot_is_labelled():
-    fig = lesson.plot_maintenance_curve()
+    fig = lesson.plot_maintenance_curve(OLD)
     (ax,) = fig.axes
     assert ax.get_xlabel().endswith("(USDT)") and ax.get_ylabel() == "maintenance margin (USDT)"
-    assert "tier 3 starts (1.0 %)" in _labels(ax)
+    assert [t.get_text() for t in ax.texts] == [
+        "tier 2 starts (0.5 %)",
+        "tier 3 starts (1 %)",
+        "tier 4 starts (2.5 %)",
+    ]
     assert tuple(fig.get_size_inches()) == (8.0, 4.2)
+    assert not _overlaps(fig)
     plt.close(fig)
 
 
 def test_widget_builds_and_refuses_a_leverage_above_the_tier(capsys):
     w = lesson.widget()
     assert type(w).__name__ == "VBox"
-    side, size, leverage = w.children[1:4]
-    assert (side.value, size.value, leverage.value, leverage.max) == ("long", 1_000, 10, 150)
+    side, size, leverage = (w.controls[k] for k in ("side", "notional", "leverage"))
+    assert (side.value, size.value, leverage.value, leverage.min, leverage.max) == ("long", 1_000, 10, 1, 150)
     capsys.readouterr()
     size.value = 500_000
     leverage.value = 120
     assert "⚠ leverage must be at most 100x" in capsys.readouterr().out
     plt.close("all")
-
-
-def test_walk_handles_other_leverages_without_a_liquidation_row_or_past_bankruptcy():
-    flat = lesson.liquidation_walk(leverage=1)  # a 1x long has no liquidation price
-    assert "liquidation" not in flat.split("\n", 1)[1]
-    high = lesson.liquidation_walk("short", leverage=37)  # not a row of the article's table
-    assert row(high, "105,000.00")[-2:] == ["--", "past bankruptcy"]
-    assert [cells(line)[-1] for line in high.splitlines()[3:]].count("liquidation") == 1
