@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["usdt", "price", "pct", "table"]
+__all__ = ["usdt", "price", "pct", "percent", "money", "table"]
 
 
 def _missing(x: Any) -> bool:
@@ -43,6 +43,27 @@ def price(x: float, digits: int = 2) -> str:
 def pct(x: float, digits: int = 3) -> str:
     """A fraction as a percentage: ``0.095477`` → ``9.548 %``."""
     return "--" if _missing(x) else f"{float(x) * 100:,.{digits}f} %"
+
+
+def percent(x: float, digits: int = 3) -> str:
+    """A fraction as a percentage with only the decimals it needs (at most ``digits``).
+
+    >>> percent(0.1), percent(0.095), percent(0.095477), percent(-0.08), percent(1 / 150)
+    ('10 %', '9.5 %', '9.548 %', '-8 %', '0.667 %')
+    """
+    text = f"{float(x) * 100:,.{digits}f}".rstrip("0").rstrip(".")
+    return f"{'0' if text in ('-0', '') else text} %"
+
+
+def money(x: float) -> str:
+    """An amount in USDT with cents, or with four significant digits below one USDT.
+
+    >>> money(100), money(6.6667e-5), money(0.01)
+    ('100.00 USDT', '0.00006667 USDT', '0.01 USDT')
+    """
+    digits = 2 if abs(x) >= 1 or x == 0 else max(2, 3 - math.floor(math.log10(abs(x))))
+    whole, _, cents = f"{x:,.{digits}f}".partition(".")
+    return f"{whole}.{cents[:2] + cents[2:].rstrip('0')} USDT"
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, align: str = "") -> str:

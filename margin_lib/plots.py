@@ -556,7 +556,7 @@ def _close_up(
                              linewidth=1.3, **common))  # fmt: skip
         ax.annotate(fmt_price(x, 0 if gap >= 20 else 2), xy=(x, low), xytext=(0, -2), ha="center", va="top",
                     **text)  # fmt: skip
-    ax.annotate(f"balance = MM\n= {_usdt_tick(at_lp)}", xy=(lp, at_lp), xytext=(5 * s, -3), va="top",
+    ax.annotate(f"balance = MM\n= {_usdt_tick(at_lp)}", xy=(lp, at_lp), xytext=(5 * s, -6), va="top",
                 ha="left" if s == 1 else "right", color=COLORS["maintenance"], **text)  # fmt: skip
     for level in sorted({base, at_lp}):
         ax.annotate(_usdt_tick(level), xy=(xs[0], level), xytext=(-3, 0), ha="right", va="center", **text)

@@ -48,6 +48,11 @@ def test_run_all_then_a_slider_changes_the_output(lab_url, tmp_path):
         images = "() => document.querySelectorAll('.jp-Notebook .widget-output img').length > 0"
         page.wait_for_function(images, timeout=90_000)
         output = page.locator(".jp-Notebook .widget-output").first
+        output.scroll_into_view_if_needed()  # JupyterLab leaves cells far off screen unrendered
+        page.wait_for_function(
+            "() => document.querySelector('.jp-Notebook .widget-output').innerText.trim() !== ''",
+            timeout=30_000,
+        )
         before = output.inner_text()
         assert "needs 100.00 USDT of initial margin" in before
         page.locator(".jp-Notebook .widget-slider .noUi-handle").first.focus()

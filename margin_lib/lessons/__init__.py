@@ -1,12 +1,16 @@
-"""One module per lesson: the pure functions behind its widget, its plots and its exercises.
+"""One module per lesson: what a learner need not read to follow it.
 
-Each module follows the same pattern, so a lesson notebook only calls into it:
+A lesson's maths lives in its notebook, in visible cells that call the public engine
+(``margin_lib.margin``, ``.liquidation``, ``.fees``, ``Account``). Its module holds only the
+wiring around it, in the same pattern for every lesson:
 
 - ``view(**controls) -> str``: the text the widget shows (raises a ``MarginError`` on bad input;
   the widget turns that into a short message).
-- ``plot(**controls) -> Figure``: the figure the widget shows.
+- ``plot(**controls) -> Figure``: the figure the widget shows, and the lesson's other plots.
 - ``widget() -> ipywidgets.Widget``: controls wired to ``view`` and ``plot``.
-- ``EXERCISES``: :class:`~margin_lib.exercises.Exercise` objects whose answers margin_lib computes.
+- the layout of long comparison tables.
+- ``EXERCISES``: :class:`~margin_lib.exercises.Exercise` objects whose answers margin_lib computes
+  (and keeps private), and ``QUIZ``: the lesson's :class:`~margin_lib.quiz.Quiz`.
 """
 
 #: Every module with an interactive widget, in course order (the calculator app last); the

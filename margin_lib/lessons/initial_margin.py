@@ -18,13 +18,14 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from .. import _validate as v
 from ..brackets import BracketTable
 from ..exercises import Exercise
+from ..format import money, percent
 from ..margin import initial_margin, return_on_equity
 from ..plots import COLORS, legend_below, new_figure, usdt_ticks
 from ..quiz import Question, Quiz
 from ..widgets import build_widget, leverage_slider, money_box
 
 __all__ = [
-    "SYMBOL", "NEW_ACCOUNT_CAP", "percent", "money",
+    "SYMBOL", "NEW_ACCOUNT_CAP",
     "view", "plot", "widget", "EXERCISES", "QUIZ",
 ]  # fmt: skip
 
@@ -39,27 +40,6 @@ _LEVERAGE_TICKS = (1, 2, 5, 10, 20, 50, 100, 150)
 
 def _tiers() -> BracketTable:
     return BracketTable.load(SYMBOL)
-
-
-def percent(x: float, digits: int = 3) -> str:
-    """A fraction as a percentage with only the decimals it needs (at most ``digits``).
-
-    >>> percent(0.1), percent(0.095), percent(0.095477), percent(-0.08), percent(1 / 150)
-    ('10 %', '9.5 %', '9.548 %', '-8 %', '0.667 %')
-    """
-    text = f"{float(x) * 100:,.{digits}f}".rstrip("0").rstrip(".")
-    return f"{'0' if text in ('-0', '') else text} %"
-
-
-def money(x: float) -> str:
-    """An amount in USDT with cents, or with four significant digits below one USDT.
-
-    >>> money(100), money(6.6667e-5), money(0.01)
-    ('100.00 USDT', '0.00006667 USDT', '0.01 USDT')
-    """
-    digits = 2 if abs(x) >= 1 or x == 0 else max(2, 3 - math.floor(math.log10(abs(x))))
-    whole, _, cents = f"{x:,.{digits}f}".partition(".")
-    return f"{whole}.{cents[:2] + cents[2:].rstrip('0')} USDT"
 
 
 def check_leverage(notional: float, leverage: float) -> float:

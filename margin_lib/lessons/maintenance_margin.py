@@ -16,7 +16,7 @@ from .. import _validate as v
 from ..brackets import Bracket, BracketTable
 from ..examples import ILLUSTRATIVE_PRICES, article_mmr
 from ..exercises import Exercise
-from ..format import pct, price, table, usdt
+from ..format import money, pct, percent, price, table, usdt
 from ..liquidation import liquidation_price
 from ..margin import (
     adverse_move_to_liquidation,
@@ -29,10 +29,9 @@ from ..margin import (
 from ..plots import COLORS, legend_below, new_figure, plot_margin_balance, stable_limits
 from ..quiz import Question, Quiz
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
-from .initial_margin import money, percent
 
 __all__ = [
-    "SYMBOL", "ENTRY_PRICE", "percent", "tier_table", "check_size_and_leverage",
+    "SYMBOL", "ENTRY_PRICE", "tier_table", "check_size_and_leverage",
     "exact_move", "view", "plot", "plot_maintenance_curve", "widget", "EXERCISES", "QUIZ",
 ]  # fmt: skip
 
