@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from margin_lib.sources import EXCHANGE_PAGES, GUIDE, RULE_BOOK
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MODULES = sorted((ROOT / "margin_lib" / "lessons").glob("*.py"))
@@ -24,24 +26,6 @@ MODULES = sorted((ROOT / "margin_lib" / "lessons").glob("*.py"))
 #: The section headings of a lesson, in this order (other "## " sections may sit between them).
 SECTIONS = ("## Exercises", "## Quiz", "## Solutions", "## Limitations", "## Summary", "## References")
 
-#: The exchange's documentation the lessons cite: title -> address.
-EXCHANGE_PAGES = {
-    "Leverage and Margin of USDⓈ-M Futures": "https://www.binance.com/en/support/faq/360033162192",
-    "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts": (
-        "https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93"
-    ),
-    "Introduction to Binance Futures Funding Rates": "https://www.binance.com/en/support/faq/360033525031",
-    "How to Adjust Margin Balance in Cross/Isolated Margin Mode": (
-        "https://www.binance.com/en/support/faq/360038447311"
-    ),
-    "How to Check Futures Wallet Balance": "https://www.binance.com/en/support/faq/5d62f8be18d24544b5b6156094c16bf7",
-    "Notional and Leverage Brackets (USER_DATA)": (
-        "https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/"
-        "Notional-and-Leverage-Brackets"
-    ),
-}
-GUIDE = "a beginner's guide to isolated and cross margin on Binance USDⓈ-M futures"
-RULE_BOOK = "docs/margin-rules.md"
 SNAPSHOTS = ("2026-09",)
 
 # the same rule as the hook that reviews a change: a cell made only of these is a bare call

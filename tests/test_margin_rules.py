@@ -17,6 +17,7 @@ import margin_lib as m
 from margin_lib import BracketTable
 from margin_lib.account import MIN_QUANTITY, Account
 from margin_lib.examples import CASE_A, CROSS_EXAMPLE, INITIAL_MARGIN_EXAMPLES
+from margin_lib.sources import CONSULTED, EXCHANGE_PAGES, GUIDE
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = (ROOT / "docs" / "margin-rules.md").read_text(encoding="utf-8")
@@ -277,27 +278,10 @@ def test_correction_cross_example_has_no_price():
 
 def test_sources_guide_disclaimer_and_no_outside_reference():
     sources = section(12)
-    pages = {
-        "Leverage and Margin of USDⓈ-M Futures": "https://www.binance.com/en/support/faq/360033162192",
-        "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts": (
-            "https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93"
-        ),
-        "Introduction to Binance Futures Funding Rates": "https://www.binance.com/en/support/faq/360033525031",
-        "How to Adjust Margin Balance in Cross/Isolated Margin Mode": (
-            "https://www.binance.com/en/support/faq/360038447311"
-        ),
-        "How to Check Futures Wallet Balance": (
-            "https://www.binance.com/en/support/faq/5d62f8be18d24544b5b6156094c16bf7"
-        ),
-        "Notional and Leverage Brackets (USER_DATA)": (
-            "https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/"
-            "Notional-and-Leverage-Brackets"
-        ),
-    }
-    for title, url in pages.items():
+    for title, url in EXCHANGE_PAGES.items():
         assert f"[{title}]({url})" in sources
-    assert "(consulted November 2026)" in sources
-    assert "a beginner's guide to isolated and cross margin on Binance USDⓈ-M futures" in BOOK
+    assert f"({CONSULTED})" in sources
+    assert GUIDE in BOOK
     assert "## 11. Corrections to earlier versions" in BOOK
     assert "not trading advice" in re.split(r"\n\s*\n", BOOK.strip())[-1], "end with the disclaimer"
     for words in ("shared/reference", "course's reference", "course reference", "margin-maths"):
