@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
 	@# Build matplotlib's font cache now, so its warning never lands in a lesson's output.
 	$(BIN)/python -c "import matplotlib.pyplot"
 	@touch $(STAMP)
@@ -27,7 +27,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 test: $(STAMP) lint
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory site; \
 	else echo "npm not found: the static site is not built and its browser test will be skipped."; fi
-	$(BIN)/python -m pytest $(NBVAL) tests margin_lib notebooks
+	$(BIN)/python -m pytest $(NBVAL) tests margin_lib tools notebooks
 
 # Re-execute every lesson in place (outputs and widget state stored), after changing one.
 notebooks: $(STAMP)
@@ -39,7 +39,7 @@ lint: $(STAMP)
 
 # Student copies of the lessons (solutions removed, self-checks kept) in student/.
 student: $(STAMP)
-	$(BIN)/python -m margin_lib.classroom notebooks student
+	$(BIN)/python -m tools.classroom notebooks student
 
 # The course as static HTML in site/ (widgets, plots and formulas render with no network at all);
 # the widget renderer, require.js and MathJax come from the npm registry at build time.
@@ -47,7 +47,7 @@ SITE_JS := build/site-js
 site: $(STAMP)
 	@command -v npm >/dev/null 2>&1 || { echo "make site needs npm (Node.js)"; exit 1; }
 	npm install --silent --no-audit --no-fund --prefix $(SITE_JS) @jupyter-widgets/html-manager@1 requirejs@2 mathjax@2.7.9
-	$(BIN)/python -m margin_lib.site --js $(SITE_JS)/node_modules --out site
+	$(BIN)/python -m tools.site --js $(SITE_JS)/node_modules --out site
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab on 127.0.0.1; open the URL it prints below (Ctrl-C to stop)."

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from margin_lib.classroom import student_copy, write_student_copies
+from tools.classroom import student_copy, write_student_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -1,5 +1,5 @@
-"""environment.yml (conda, Binder) must mirror pyproject.toml (the source of truth), and the
-project's commands must be wired as the README promises."""
+"""environment.yml (conda, Binder) must mirror pyproject.toml (the source of truth) for what a
+learner needs, the library stays lean, and the project's commands are wired as the README promises."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _parse(req: str) -> tuple[str, str | None, str]:
 
 def _pyproject() -> dict[str, str | None]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(project["dependencies"]) + list(project["optional-dependencies"]["test"])
+    reqs = list(project["dependencies"]) + list(project["optional-dependencies"]["lab"])
     out = {}
     for req in reqs:
         name, low, marker = _parse(req)
@@ -82,9 +82,23 @@ def test_ci_calls_make_test_and_makefile_installs_what_tests_need():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "|| true" not in ci
     makefile = (ROOT / "Makefile").read_text()
-    assert 'pip install --quiet -e ".[test]"' in makefile
+    assert 'pip install --quiet -e ".[lab,test]"' in makefile
     assert "-m venv $(VENV)" in makefile
     assert "--ip=127.0.0.1" in makefile and "--allow-root" in makefile
+
+
+def test_the_library_installs_lean_and_holds_no_course_building_tools():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_parse(req)[0] for req in project["dependencies"]}
+    assert runtime == {"numpy", "matplotlib", "pillow", "ipywidgets"}
+    servers = {_parse(req)[0] for req in project["optional-dependencies"]["lab"]}
+    assert servers == {"ipykernel", "jupyterlab", "voila"}
+    env, _ = _environment()
+    testing = {_parse(req)[0] for req in project["optional-dependencies"]["test"]}
+    assert not testing & set(env), "the test tools stay out of the learners' environment"
+    for tool in ("site.py", "classroom.py"):  # course-building, not for learners to import
+        assert not (ROOT / "margin_lib" / tool).exists()
+    assert (ROOT / "tools" / "site.py").exists() and (ROOT / "tools" / "classroom.py").exists()
 
 
 def test_bracket_snapshots_ship_inside_the_package():

@@ -1,4 +1,4 @@
-"""The static site's pages (margin_lib.site) without a browser: built from the stored lessons
+"""The static site's pages (tools/site.py) without a browser: built from the stored lessons
 (not re-executed) with a stand-in for the npm packages, so these run on any machine."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from margin_lib.site import MATHJAX_PARTS, build_site, lesson_aim, lesson_title
+from tools.site import MATHJAX_PARTS, build_site, lesson_aim, lesson_title
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -8,7 +8,7 @@ load nothing from a third party. An ``index.html`` lists the lessons
 in course order with each lesson's aim, and every lesson page has links to the index and to the
 lessons before and after it, at its top and its bottom.
 
-Run: ``python -m margin_lib.site --js build/site-js/node_modules --out site``.
+Run: ``python -m tools.site --js build/site-js/node_modules --out site``.
 """
 
 from __future__ import annotations

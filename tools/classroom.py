@@ -6,7 +6,7 @@ exercises, their self-checks and the quiz stay. Outputs are
 cleared so students run the notebook themselves. The copies are deterministic, so a test can
 regenerate them and compare with the committed ones.
 
-Run ``make student`` (or ``python -m margin_lib.classroom notebooks student``).
+Run ``make student`` (or ``python -m tools.classroom notebooks student``).
 """
 
 from __future__ import annotations
