@@ -9,6 +9,7 @@ ratio figures, and plots BTC's margin balance against its price. The numbers com
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import ipywidgets as ipw
@@ -16,6 +17,7 @@ from matplotlib.figure import Figure
 
 from . import _validate as v
 from .account import Account
+from .brackets import BracketTable
 from .examples import ILLUSTRATIVE_PRICES
 from .fees import TAKER_FEE_RATE
 from .format import pct, price, table, usdt
@@ -34,6 +36,13 @@ DEFAULTS = dict(
     btc_move=-8.0, eth_move=5.0,
 )  # fmt: skip
 FEES = {"none": 0.0, "taker": TAKER_FEE_RATE}
+
+
+@functools.cache
+def _table(symbol: str) -> BracketTable:
+    """The shipped tier table of ``symbol``, read once (tables are immutable; each change of the
+    page opens four accounts, which would otherwise read both tables again)."""
+    return BracketTable.load(symbol)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,8 @@ class Setup:
         """Open both positions at the illustrative prices (refused orders raise, unchanged)."""
         btc_mode, eth_mode = modes or (self.btc_mode, self.eth_mode)
         fee_rate = FEES[v.choice("fees", self.fees, tuple(FEES))]
-        acct = Account(v.scalar(v.positive, "wallet", self.wallet), fee_rate=fee_rate)
+        wallet = v.scalar(v.positive, "wallet", self.wallet)
+        acct = Account(wallet, brackets={s: _table(s) for s in (BTC, ETH)}, fee_rate=fee_rate)
         for sym, size, lev, side, mode in (
             (BTC, self.btc_size, self.btc_leverage, self.btc_side, btc_mode),
             (ETH, self.eth_size, self.eth_leverage, self.eth_side, eth_mode),

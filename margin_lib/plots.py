@@ -358,25 +358,22 @@ def _stack_labels(ax: Axes, group: Sequence[tuple[float, str, str, str]], where:
     side = outward if room[outward] >= longest or room[outward] >= room[_other(outward)] else _other(outward)
     edge = first - 14.0 if side == "left" else last + 14.0
     order = sorted(range(len(group)), key=lambda i: where[i], reverse=side == "right")
+    # each arrow runs level from its label's near side (the label's edge is at its anchor) to the
+    # line, starting 2 points beyond the label's backing (its pad, in points): an annotation of
+    # its own with nothing to clip or shrink, where an arrow of the label itself is clipped to
+    # the backing and shrunk by searching along the arrow (~3 ms per label at every draw)
+    away = 2.0 + _LABEL_BACKING["pad"]
     for row, i in enumerate(order):
         x, label, kind, _ = group[i]
         color = COLORS.get(kind, COLORS["grey"])
+        at = {"xy": (x, 0.95 - 0.085 * row), "xycoords": ("data", "axes fraction"),
+              "textcoords": "offset points", "annotation_clip": False}  # fmt: skip
         ax.axvline(x, color=color, linestyle=_LINE_STYLE.get(kind, "--"), linewidth=1.4)
-        ax.annotate(
-            label,
-            xy=(x, 0.95 - 0.085 * row),
-            xycoords=("data", "axes fraction"),
-            xytext=(edge - where[i], 0),
-            textcoords="offset points",
-            ha="right" if side == "left" else "left",
-            va="center",
-            fontsize=_LABEL_SIZE,
-            color=color,
-            bbox=_LABEL_BACKING,
-            arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 0.8, "shrinkA": 2, "shrinkB": 0,
-                        "mutation_scale": 7},
-            annotation_clip=False,
-        )  # fmt: skip
+        ax.annotate(label, xytext=(edge - where[i], 0), ha="right" if side == "left" else "left",
+                    va="center", fontsize=_LABEL_SIZE, color=color, bbox=_LABEL_BACKING, **at)  # fmt: skip
+        ax.annotate("", xytext=(edge - where[i] + (away if side == "left" else -away), 0), **at,
+                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 0.8, "shrinkA": 0,
+                                "shrinkB": 0, "mutation_scale": 7})  # fmt: skip
 
 
 def _other(side: str) -> str:
@@ -442,28 +439,26 @@ class _InsetPlacer:
         if legend is not None and legend._loc not in (0, "best"):
             texts.append(legend.get_window_extent(renderer))
         lines = ax.transData.transform(np.column_stack([self.vlines, np.zeros(len(self.vlines))]))[:, 0]
-        best, best_score = self.prefer[0], math.inf
-        for rank, (fx, fy) in enumerate(self.prefer):
-            x, y, width, height = self.footprint(fx, fy)
-            foot = Bbox.from_bounds(box.x0 + x * box.width, box.y0 + y * box.height, width * box.width,
-                                    height * box.height)  # fmt: skip
-            inside = (shown[:, 0] >= foot.x0) & (shown[:, 0] <= foot.x1)
-            inside &= (shown[:, 1] >= foot.y0) & (shown[:, 1] <= foot.y1)
-            hidden = float(np.sum(weights[inside]))  # pixels of curve hidden
-            covered = sum(  # texts hidden, each counted by the share of it that is hidden
-                max(0.0, min(foot.x1, t.x1) - max(foot.x0, t.x0))
-                * max(0.0, min(foot.y1, t.y1) - max(foot.y0, t.y0))
-                / max(t.width * t.height, 1.0)
-                for t in texts
-            )
-            gx, gy = np.meshgrid(np.linspace(foot.x0, foot.x1, 12), np.linspace(foot.y0, foot.y1, 8))
-            data = ax.transData.inverted().transform(np.column_stack([gx.ravel(), gy.ravel()]))
-            zone = float(np.mean(self.zone(data[:, 0], data[:, 1])))
-            crossed = int(np.sum((lines > foot.x0) & (lines < foot.x1)))
-            score = hidden / scale + 250.0 * covered + 300.0 * zone + 20.0 * crossed + 5.0 * rank
-            if score < best_score:
-                best, best_score = (fx, fy), score
-        return best
+        # every spot at once (one row each): its footprint in pixels
+        feet = np.array([self.footprint(fx, fy) for fx, fy in self.prefer])
+        x0, y0 = box.x0 + feet[:, 0] * box.width, box.y0 + feet[:, 1] * box.height
+        x1, y1 = x0 + feet[:, 2] * box.width, y0 + feet[:, 3] * box.height
+        inside = (shown[:, 0] >= x0[:, None]) & (shown[:, 0] <= x1[:, None])
+        inside &= (shown[:, 1] >= y0[:, None]) & (shown[:, 1] <= y1[:, None])
+        hidden = np.where(inside, weights, 0.0).sum(axis=1)  # pixels of curve hidden
+        covered = np.zeros(len(feet))  # texts hidden, each counted by the share of it that is hidden
+        for t in texts:
+            overlap_x = np.maximum(0.0, np.minimum(x1, t.x1) - np.maximum(x0, t.x0))
+            overlap_y = np.maximum(0.0, np.minimum(y1, t.y1) - np.maximum(y0, t.y0))
+            covered += overlap_x * overlap_y / max(t.width * t.height, 1.0)
+        # the share of a 12 × 8 grid over each footprint that falls in the liquidated zone
+        gx = np.broadcast_to(np.linspace(x0, x1, 12, axis=1)[:, None, :], (len(feet), 8, 12))
+        gy = np.broadcast_to(np.linspace(y0, y1, 8, axis=1)[:, :, None], (len(feet), 8, 12))
+        data = ax.transData.inverted().transform(np.column_stack([gx.ravel(), gy.ravel()]))
+        zone = self.zone(data[:, 0], data[:, 1]).reshape(len(feet), -1).mean(axis=1)
+        crossed = ((lines > x0[:, None]) & (lines < x1[:, None])).sum(axis=1)
+        score = hidden / scale + 250.0 * covered + 300.0 * zone + 20.0 * crossed + 5.0 * np.arange(len(feet))
+        return self.prefer[int(np.argmin(score))]
 
 
 class _Backdrop(Rectangle):

@@ -289,7 +289,12 @@ def test_plot_marks_both_liquidations_with_the_lessons_figures():
     fig = lesson.plot(**lesson.ARTICLE_CONTROLS)
     ax = fig.axes[0]
     assert fig.get_size_inches().tolist() == [8.0, 5.2]
-    assert ax.get_xlabel() == "BTC price move from entry (%), ETH held at +5 %"
+    # the ETH move is stated in the title (content), not the axis label (part of the frame, which the
+    # widget redraws in full whenever it changes)
+    assert ax.get_xlabel() == "BTC price move from entry (%)"
+    assert ax.get_title() == (
+        "Same trades (ETH held at +5 %): isolated caps each leg's loss, cross risks the whole pool"
+    )
     assert "USDT" in ax.get_ylabel()
     texts = [t.get_text().replace("\n", " ") for t in ax.texts]
     assert "isolated: BTC liquidated at -9.548 %" in texts  # the figure the text cites, not -9.5 %

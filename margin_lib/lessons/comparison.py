@@ -11,6 +11,8 @@ the article's maintenance rate and no fees.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -94,10 +96,21 @@ def trades(
     )  # fmt: skip
 
 
-def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
+def _percents(btc_move: float, eth_move: float) -> tuple[float, float]:
     b = v.scalar(v.number, LABELS["btc_move"], btc_move, low=-100.0, low_open=True)
     e = v.scalar(v.number, LABELS["eth_move"], eth_move, low=-100.0, low_open=True)
+    return b, e
+
+
+def _moves(btc_move: float, eth_move: float) -> dict[str, float]:
+    b, e = _percents(btc_move, eth_move)
     return {BTC: b / 100, ETH: e / 100}
+
+
+def _size_and_leverage(notional: float, leverage: float) -> tuple[float, float]:
+    """The size per leg and the leverage as checked by :func:`trades` (refusals name the control)."""
+    leg = trades(MODES[0], notional, leverage).positions[0]
+    return leg.notional, leg.leverage
 
 
 def outcome(scenario: Scenario, btc_move: float, eth_move: float) -> dict[str, object]:
@@ -155,26 +168,38 @@ def view(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     >>> print(view(5_000, 10, -8, 5).splitlines()[0])
     BTC and ETH longs of 5,000 USDT each at 10x, wallet 1,000 USDT; BTC -8 %, ETH +5 %
     """
-    _moves(btc_move, eth_move)
-    out = {mode: outcome(trades(mode, notional, leverage), btc_move, eth_move) for mode in MODES}
+    b, e = _percents(btc_move, eth_move)
+    n, lev = _size_and_leverage(notional, leverage)
+    out = {mode: _outcome(mode, n, lev, b, e) for mode in MODES}
     head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, wallet "
             f"{usdt(CASE_A.wallet, 0)}; BTC {float(btc_move):+g} %, ETH {float(eth_move):+g} %")  # fmt: skip
     return head.replace("+0 %", "0 %") + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
 
 
-def _equity_curves(notional: float, leverage: float, eth_move: float, btc_moves: np.ndarray) -> dict:
-    """Equity after each BTC move (ETH at ``eth_move``), per mode, in one vectorised replay."""
+@functools.lru_cache(maxsize=16)
+def _outcome(mode: str, notional: float, leverage: float, btc_move: float, eth_move: float) -> dict:
+    """:func:`outcome` of the widget's trades in ``mode``, kept: the text and the plot of one
+    change, and the changes of the BTC slider, share them (treat the result as read-only)."""
+    return outcome(trades(mode, notional, leverage), btc_move, eth_move)
+
+
+@functools.lru_cache(maxsize=8)
+def _equity_curves(notional: float, leverage: float, eth_move: float) -> dict:
+    """Equity after each BTC move of :data:`_MOVES` (ETH at ``eth_move``), per mode, in one
+    vectorised replay; kept, so that moving the BTC slider replays nothing."""
     curves = {}
     for mode in MODES:
         acct = trades(mode, notional, leverage).build_account()
-        paths = {BTC: (ILLUSTRATIVE_PRICES[BTC] * (1 + btc_moves / 100))[:, None],
+        paths = {BTC: (ILLUSTRATIVE_PRICES[BTC] * (1 + _MOVES / 100))[:, None],
                  ETH: np.array([[ILLUSTRATIVE_PRICES[ETH] * (1 + eth_move / 100)]])}  # fmt: skip
         curves[mode] = acct.replay(paths).final_equity
+        curves[mode].flags.writeable = False
     return curves
 
 
 _STYLES = {"isolated": ("-", COLORS["balance"]), "cross": ("--", COLORS["other"])}
 _RANGE = (-40.0, 20.0)  # the BTC slider's range (per cent)
+_MOVES = np.linspace(*_RANGE, 601)  # the plot's BTC moves (per cent)
 
 
 def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> Figure:
@@ -182,12 +207,12 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     BTC liquidation marked and labelled, the chosen move dotted."""
     moves_ = _moves(btc_move, eth_move)
     b_move, e_move = moves_[BTC] * 100, moves_[ETH] * 100
-    moves = np.linspace(*_RANGE, 601)
-    curves = _equity_curves(notional, leverage, e_move, moves)
+    n, lev = _size_and_leverage(notional, leverage)
+    curves = _equity_curves(n, lev, e_move)
     fig, ax = new_figure(figsize=(8.0, 5.2))
     for mode, eq in curves.items():
         ls, color = _STYLES[mode]
-        o = outcome(trades(mode, notional, leverage), 0, e_move)
+        o = _outcome(mode, n, lev, 0.0, e_move)
         x = o["btc_liquidation_move"] * 100
         inside = bool(np.isfinite(x) and _RANGE[0] <= x <= _RANGE[1])
         if mode == "cross" and o["liquidated"]:  # the pool already went at BTC's entry price
@@ -196,11 +221,11 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
             notes = [] if inside else [f"BTC not liquidated above {_RANGE[0]:.0f} %"]
             if ETH in o["liquidated"]:
                 notes.append(f"ETH leg liquidated at ETH {e_move:+g} %")
-        ax.plot(moves, eq, linestyle=ls, color=color, linewidth=2,
+        ax.plot(_MOVES, eq, linestyle=ls, color=color, linewidth=2,
                 label=f"{mode} mode" + (f" ({'; '.join(notes)})" if notes else ""))  # fmt: skip
         if inside:
-            y = float(np.interp(x, moves, eq))
-            ax.scatter([x], [y], marker="X", s=90, color=color, zorder=5)
+            y = float(np.interp(x, _MOVES, eq))
+            ax.plot([x], [y], linestyle="none", marker="X", markersize=9.5, color=color, zorder=5)
             left = x > _RANGE[0] + 14  # the label left of its marker if there is room, else right
             ax.annotate(f"{mode}: BTC liquidated\nat {pct(x / 100)}", xy=(x, y), textcoords="offset points",
                         xytext=(-10, 12) if left else (10, 12), va="bottom", ha="right" if left else "left",
@@ -208,13 +233,17 @@ def plot(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
                         "alpha": 0.85, "pad": 1})  # fmt: skip
     ax.axvline(b_move, color="#555555", linestyle=":", linewidth=1.4, label=f"chosen BTC move {b_move:+g} %")
     ax.set_xlim(_RANGE[0] - 1, _RANGE[1] + 1)  # a chosen move at a slider end stays visible
-    ax.set_xlabel(f"BTC price move from entry (%), ETH held at {e_move:+g} %".replace("+0 %", "0 %"))
+    # the ETH move is said in the title, not the axis label: a label is part of the frame, and a
+    # frame that changes with every move of the ETH slider would be drawn in full every time
+    ax.set_xlabel("BTC price move from entry (%)")
     ax.set_ylabel("account equity after the move (USDT)")
     usdt_ticks(ax.yaxis)
+    held = f"ETH held at {e_move:+g} %".replace("+0 %", "0 %")
     if np.allclose(curves["isolated"], curves["cross"]):
-        ax.set_title("Same trades, no liquidation in range: both modes end with the same equity", fontsize=11)
+        title = f"Same trades, no liquidation in range ({held}): both modes end with the same equity"
     else:
-        ax.set_title("Same trades: isolated caps each leg's loss, cross risks the whole pool", fontsize=11)
+        title = f"Same trades ({held}): isolated caps each leg's loss, cross risks the whole pool"
+    ax.set_title(title, fontsize=11)
     legend_below(fig, ax, ncols=1)
     return fig
 

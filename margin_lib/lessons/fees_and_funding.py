@@ -11,6 +11,7 @@ style in every plot: the mark price sky blue (solid), the liquidation price with
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import namedtuple
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ..exercises import Exercise
 from ..fees import FUNDING_INTERVAL_HOURS, MAKER_FEE_RATE, TAKER_FEE_RATE, funding_payment, trading_fee
 from ..format import price, usdt
 from ..liquidation import liquidation_price
-from ..plots import COLORS, legend_below, new_figure, steady_axes, usdt_ticks
+from ..plots import COLORS, legend_below, new_figure, stable_limits, steady_axes, usdt_ticks
 from ..quiz import Question, Quiz
 from ..widgets import build_widget, leverage_slider
 
@@ -45,6 +46,7 @@ ENTRY = ILLUSTRATIVE_PRICES[SYMBOL]
 TYPICAL_RATE, EXTREME_RATE = 0.0001, 0.003
 #: The widget's limits: a year of holding, and funding rates of ±1 % per 8 h.
 MAX_HOURS, MAX_RATE_PCT, _RATE = 8_760.0, 1.0, "funding rate (% per 8 h)"
+_TIERS = Account(WALLET).brackets(SYMBOL)  # the tiers an Account uses, loaded once (the widget reads them)
 
 
 def _share(x: float) -> str:  # a fraction as per cent, with the decimals it needs: 0.042 → '4.2 %'
@@ -84,44 +86,41 @@ def open_position(leverage: float, *, fee_rate: float = TAKER_FEE_RATE) -> Accou
     return acct
 
 
-def _record(acct: Account, hour: float, mark: float, funding: float, events: list) -> Step:
-    if any(e.kind == "liquidation" for e in events):
-        return Step(hour, mark, funding, 0.0, math.nan, "LIQUIDATED")
-    if not acct.has_position(SYMBOL):
-        return Step(hour, mark, 0.0, math.nan, math.nan, "gone")
-    p = acct.report().position(SYMBOL)  # a liquidation price of 0: none exists ("--", a 1x long)
-    return Step(hour, mark, funding, p.isolated_wallet, np.nan_to_num(p.liquidation_price), "open")
-
-
 def run_funding(leverage: float, rate: float, settlements: int = 21, *,
                 path: tuple[tuple[float, float, bool], ...] | None = None) -> FundingRun:  # fmt: skip
     """Hold the lesson's isolated long through funding times with the engine. Without ``path``
     the mark stays at the entry and funding is settled ``settlements`` times, every 8 hours; a
     ``path`` of (hour, mark, funding due?) marks the account at each step, then settles funding
-    at ``rate`` (a fraction) where it is due.
+    at ``rate`` (a fraction) where it is due. The steps' liquidation prices are the report's, in one call.
 
     >>> run = run_funding(20, 0.003)
     >>> run.liquidated_at, run.steps[run.liquidated_at].hour
     (16, 128.0)
     """
     acct = open_position(leverage)
-    margin = acct.report().position(SYMBOL).isolated_wallet
+    (pos,) = acct.positions
     if path is None:
         n = int(v.scalar(v.number, "settlements", settlements, low=0))
         path = tuple(((k + 1) * FUNDING_INTERVAL_HOURS, ENTRY, True) for k in range(n))
-    steps, liquidated_at = [_record(acct, 0.0, ENTRY, 0.0, [])], None
+    rows, liquidated_at, marked = [(0.0, ENTRY, 0.0, pos.isolated_wallet, "open")], None, ENTRY
     for hour, mark, due in path:
         if not acct.has_position(SYMBOL):
-            steps.append(_record(acct, hour, mark, 0.0, []))
+            rows.append((hour, mark, 0.0, math.nan, "gone"))
             continue
-        events, cash = acct.mark({SYMBOL: mark}), 0.0
+        # marking again at the same price changes nothing: skipped (it is most of a long hold's cost)
+        events, cash, marked = (acct.mark({SYMBOL: mark}) if mark != marked else []), 0.0, mark
         if due and not events:
             events = acct.settle_funding({SYMBOL: rate})
             cash = sum(e.amount for e in events if e.kind == "funding")
-        steps.append(_record(acct, hour, mark, cash, events))
-        if steps[-1].state == "LIQUIDATED":
-            liquidated_at = len(steps) - 1
-    return FundingRun(float(leverage), float(rate), margin, tuple(steps), liquidated_at)
+        if gone := any(e.kind == "liquidation" for e in events):
+            liquidated_at = len(rows)
+        rows.append((hour, mark, cash, 0.0 if gone else acct.positions[0].isolated_wallet,
+                     "LIQUIDATED" if gone else "open"))  # fmt: skip
+    wallets = np.array([w if state == "open" else 0.0 for *_, w, state in rows])
+    lps = liquidation_price("long", pos.quantity, pos.entry_price, wallets, brackets=acct.brackets(SYMBOL))
+    steps = tuple(Step(h, m, f, w, lp if state == "open" else math.nan, state)  # a price of 0: none ("--")
+                  for (h, m, f, w, state), lp in zip(rows, np.nan_to_num(lps), strict=True))  # fmt: skip
+    return FundingRun(float(leverage), float(rate), rows[0][3], steps, liquidated_at)
 
 
 def _lp_steps(run: FundingRun) -> tuple[list[float], list[float]]:
@@ -147,31 +146,36 @@ def _drift_axes(ax, run: FundingRun, hours: float) -> None:
     """The liquidation price's move toward the mark since opening (USDT), with the funding paid
     on a second scale (``paid = drift × Q × (1 − MMR)``, exact while the tier does not change);
     a liquidation is drawn where the last payment would have put the liquidation price."""
-    per_usdt = QUANTITY * (1 - Account(WALLET).brackets(SYMBOL).bracket_for(QUANTITY * ENTRY).mmr)
+    per_usdt = QUANTITY * (1 - _TIERS.bracket_for(QUANTITY * ENTRY).mmr)
     xs, lps = _lp_steps(run)
     lp0 = run.steps[0].liquidation_price
     drift = [lp - lp0 for lp in lps]
     if run.liquidated_at is not None:  # the payment that crossed the mark
         drift[-1] = run.funding_paid / per_usdt
     gap = ENTRY - lp0  # the move that takes the liquidation price to the mark
-    ax.set_xlim(0, max(hours, FUNDING_INTERVAL_HOURS) * 1.02)
+    ax.set_xlim(stable_limits(0.0, max(hours, FUNDING_INTERVAL_HOURS) * 1.02, parts=8))  # rounded: kept
     ax.axhline(0, color=COLORS["other"], linestyle="-.", linewidth=1.6, label="liquidation price, no funding")
     ax.step(xs, drift, where="post", color=COLORS["liquidation"], linestyle="--", linewidth=1.8,
             label=f"liquidation price, funding {run.rate * 100:+g} % per 8 h")  # fmt: skip
     low, high = min(0.0, *drift), max(0.0, *drift)
     if run.liquidated_at is not None or high - low >= 0.3 * gap:
         ax.axhline(gap, color=COLORS["neutral"], linewidth=2.2, label="mark price (constant)")
-        ax.set_ylim(low - 0.05 * max(gap, high), 1.12 * max(gap, high))
+        top = stable_limits(0.0, 1.06 * max(gap, high), parts=10)[1]  # rounded, as below and the hours above
+        ax.set_ylim(-stable_limits(0.0, 0.05 * top - low, parts=10)[1], top)
     else:  # the mark far above: a frame for the drift alone (±10 USDT when there is none)
-        pad = 0.08 * (high - low) or 10.0
-        ax.set_ylim(low - pad, high + (pad if high > 0 or not low else 0.0))
+        # the drift's extent up to 1, 2, 2.5 or 5 times a power of ten: most new rates keep the frame
+        extent = stable_limits(0.0, 1.03 * max(high, -low), parts=1)[1] if high > low else 10.0
+        ax.set_ylim((-0.08 * extent, extent) if high > 0 else (-extent, 0.08 * extent if low else extent))
         where = "the opening liquidation price" if lp0 else "zero (no liquidation price at opening)"
+        # in the corner the steps leave empty: top left when they climb, top right (under 0) when they fall
+        corner = {"xy": (0.01, 0.97), "ha": "left"} if low == 0 else {"xy": (0.99, 0.88), "ha": "right"}
         ax.annotate(f"the mark is {gap:,.2f} USDT above\n{where}, far above this scale",
-                    xy=(0.01, 0.97), xycoords="axes fraction", va="top", fontsize=8.5)  # fmt: skip
+                    xycoords="axes fraction", va="top", fontsize=8.5, **corner)  # fmt: skip
     if run.liquidated_at is not None:
         _mark_liquidation(ax, xs[-1], drift[-1], 0.5)
-    paid = ax.secondary_yaxis("right", functions=(lambda d: d * per_usdt, lambda p: p / per_usdt))
-    paid.set_ylabel("funding paid so far (USDT)")
+    paid = ax.twinx()  # the same scale in funding paid: a twin axes is part of the frame, drawn once
+    paid.set(ylim=[y * per_usdt for y in ax.get_ylim()], ylabel="funding paid so far (USDT)")
+    paid.grid(False)
     usdt_ticks(paid.yaxis)
     ax.set_xlabel("hours since opening")
     ax.set_ylabel("liquidation price moved\ntoward the mark (USDT)")
@@ -226,7 +230,7 @@ def plot_post_mortem() -> Figure:
 def _widget_run(leverage: float, hours: float, rate_pct: float) -> tuple[FundingRun, float]:
     lev = v.scalar(v.leverage, "leverage (x)", leverage)
     try:
-        Account(WALLET).brackets(SYMBOL).check_leverage(QUANTITY * ENTRY, lev)
+        _TIERS.check_leverage(QUANTITY * ENTRY, lev)
     except InvalidInputError as exc:  # name the control as the page labels it
         raise InvalidInputError(str(exc).replace("leverage must", "leverage (x) must", 1)) from None
     h, r = (v.scalar(v.number, name, x) for name, x in (("holding time (hours)", hours), (_RATE, rate_pct)))
@@ -234,7 +238,10 @@ def _widget_run(leverage: float, hours: float, rate_pct: float) -> tuple[Funding
         raise InvalidInputError(f"holding time (hours) must be between 0 and {MAX_HOURS:,.0f}; got {h:,.10g}")
     if abs(r) > MAX_RATE_PCT:
         raise InvalidInputError(f"{_RATE} must be between -{MAX_RATE_PCT:g} and +{MAX_RATE_PCT:g}; got {r:g}")
-    return run_funding(lev, r / 100, int(math.floor(h / FUNDING_INTERVAL_HOURS + 1e-9))), h
+    return _held(lev, r / 100, int(math.floor(h / FUNDING_INTERVAL_HOURS + 1e-9))), h
+
+
+_held = functools.lru_cache(maxsize=8)(run_funding)  # the widget's runs, kept for the text and plot to share
 
 
 def view(leverage: float = 20.0, hours: float = 168.0, rate_pct: float = 0.01) -> str:
@@ -343,8 +350,7 @@ def _ex_7d() -> float:
     n = math.floor(EX_7D["hours"] / FUNDING_INTERVAL_HOURS)
     received = n * float(funding_payment("short", QUANTITY, ENTRY, EX_7D["rate"]))
     wallet = QUANTITY * ENTRY / EX_7D["leverage"] + received
-    table_ = Account(WALLET).brackets(SYMBOL)
-    return float(liquidation_price("short", QUANTITY, ENTRY, wallet, brackets=table_))
+    return float(liquidation_price("short", QUANTITY, ENTRY, wallet, brackets=_TIERS))
 
 
 EXERCISES = {

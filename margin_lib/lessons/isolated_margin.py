@@ -191,8 +191,10 @@ class _State(NamedTuple):
     left: float  # after a liquidation: the margin balance at the close (below zero: the insurance fund's)
 
 
+@functools.lru_cache(maxsize=8)
 def _state(move_pct: float, added: float, leverage: float, tiers: str) -> _State:
-    """The example set up by the controls, then marked; refusals name the controls as labelled."""
+    """The example set up by the controls, then marked; refusals name the controls as labelled.
+    Kept: the widget's text and plot both read it (neither changes it) after each change."""
     move = v.scalar(v.number, LABELS["move_pct"], move_pct, low=-100.0, low_open=True)
     extra = v.scalar(v.nonnegative, LABELS["added"], added)
     lev = v.scalar(v.leverage, LABELS["leverage"], leverage)

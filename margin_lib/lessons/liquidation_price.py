@@ -24,7 +24,7 @@ from ..exercises import Exercise
 from ..format import price, usdt
 from ..liquidation import bankruptcy_price, effective_wallet, liquidation_price
 from ..margin import adverse_move_to_liquidation
-from ..plots import COLORS, new_figure, plot_margin_balance, stable_limits, steady_axes
+from ..plots import COLORS, legend_below, new_figure, plot_margin_balance, stable_limits
 from ..quiz import Question, Quiz
 from ..widgets import build_widget, choice_buttons, leverage_slider, money_box
 
@@ -49,6 +49,7 @@ SYMBOL = "BTCUSDT"
 #: The illustrative BTC entry price (USDT); the article names none.
 ENTRY = ILLUSTRATIVE_PRICES[SYMBOL]
 _POSITION = ISOLATED_EXAMPLE.positions[0]
+_TABLE = BracketTable.load(SYMBOL)  # the tiers, loaded once for the widget (each change reads them)
 
 #: The tier example: an isolated 5x BTC short of 750,000 USDT (tier 2 at the entry).
 TIER_EXAMPLE = {"side": "short", "size": 750_000.0, "leverage": 5.0}
@@ -145,7 +146,7 @@ def _ticket(side, size, entry, leverage, wallet, mode, other_mm, other_upnl) -> 
     ep = v.scalar(v.positive, _LABELS["entry"], entry)
     lev = v.scalar(v.leverage, "leverage (x)", leverage)
     try:
-        tier = btc_table().check_leverage(n, lev)
+        tier = _TABLE.check_leverage(n, lev)
     except InvalidInputError as exc:  # name the control as the page labels it
         text = str(exc).replace("leverage must", "leverage (x) must", 1)
         raise InvalidInputError(text.replace("notional must", f"{_LABELS['size']} must", 1)) from None
@@ -173,7 +174,7 @@ def _move(p: float, entry: float) -> str:
 
 def _lp(t: _Ticket) -> float:
     others = {"other_maintenance_margin": t.other_mm, "other_unrealized_pnl": t.other_upnl}
-    return float(liquidation_price(t.side, t.quantity, t.entry, t.wallet, brackets=btc_table(), **others))
+    return float(liquidation_price(t.side, t.quantity, t.entry, t.wallet, brackets=_TABLE, **others))
 
 
 def view(side: str = _POSITION.side, size: float = _POSITION.notional, entry: float = ENTRY,
@@ -205,7 +206,7 @@ def view(side: str = _POSITION.side, size: float = _POSITION.notional, entry: fl
     if math.isnan(lp):
         lines.append("Liquidation price: none (--): the money behind it covers every possible loss.")
     else:
-        tier = btc_table().tier_at(t.quantity * lp)
+        tier = _TABLE.tier_at(t.quantity * lp)
         rates = f"MMR {tier.mmr * 100:g} %, cum {tier.maintenance_amount:,.0f} USDT"
         where = f"{price(lp)} ({_move(lp, t.entry)} from the entry)"
         lines.append(f"Liquidation price: {where}, tier {tier.bracket} ({rates}).")
@@ -239,16 +240,36 @@ def plot(side: str = _POSITION.side, size: float = _POSITION.notional, entry: fl
     lp = _lp(t)
     bp = float(bankruptcy_price(t.side, t.quantity, t.entry, t.backing))
     head = f"{t.mode.capitalize()} {t.leverage:g}x {t.side}: "
-    if math.isnan(lp):
-        title = head + "the balance never meets the maintenance margin (no liquidation price)"
-    else:
-        title = head + f"the balance meets the maintenance margin at {price(lp)}"
+    none = "balance never meets maintenance margin (no liquidation price)"  # short enough not to be cut
+    title = head + (none if math.isnan(lp) else f"the balance meets the maintenance margin at {price(lp)}")
+    window = price_window(t.side, t.entry, lp, bp)
     fig = plot_margin_balance(
-        t.side, t.quantity, t.entry, t.wallet, brackets=btc_table(),
+        t.side, t.quantity, t.entry, t.wallet, brackets=_TABLE,
         other_maintenance_margin=t.other_mm, other_unrealized_pnl=t.other_upnl,
-        price_range=price_window(t.side, t.entry, lp, bp), title=title,
+        price_range=window, title=title, legend=None,
     )  # fmt: skip
-    return steady_axes(fig)  # the same frame as the widget's (build_widget rounds autoscaled axes)
+    fig.axes[0].set_ylim(balance_window(t, window))
+    legend_below(fig, fig.axes[0])  # always below, close-up or not: the same frame, and it covers nothing
+    return fig
+
+
+def balance_window(t: _Ticket, window: tuple[float, float]) -> tuple[float, float]:
+    """The plot's USDT range over the price ``window``: the balance's level mid-window rounded to a fifth of
+    its rise across the window, ± half that (so small changes keep the frame), ends rounded to a tenth.
+
+    >>> t = _ticket("long", 1_000, ENTRY, 10, 0.0, "isolated", 0.0, 0.0)
+    >>> balance_window(t, (80_000.0, 120_000.0))  # the balance runs from -100 to 300
+    (-200.0, 400.0)
+    """
+    lo, hi = window
+    rise = t.quantity * (hi - lo)  # the balance's change across the window
+    quantum, step = (stable_limits(0.0, rise / n, parts=1)[1] for n in (5, 10))  # 1, 2, 2.5 or 5 × 10^k
+    middle = t.backing + t.other_mm + (1 if t.side == "long" else -1) * t.quantity * ((lo + hi) / 2 - t.entry)
+    level = math.floor(middle / quantum + 0.5) * quantum
+    mm = _TABLE.maintenance_margin_curve(np.array([t.quantity * lo, t.quantity * hi])) + t.other_mm
+    reach, room = rise / 2 + quantum / 2 + 0.02 * rise, 0.04 * rise  # level to the balance's ends; room
+    low, high = min(level - reach, float(mm.min()) - room), max(level + reach, float(mm.max()) + room)
+    return float(math.floor(low / step) * step), float(math.ceil(high / step) * step)
 
 
 def widget():

@@ -6,6 +6,7 @@ own cells; this module holds only what a learner need not read.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -42,6 +43,7 @@ ENTRY_PRICE = ILLUSTRATIVE_PRICES[SYMBOL]
 _SIGN = {"long": 1, "short": -1}
 
 
+@functools.cache  # read once: tables are immutable, and a change of the widget uses it a dozen times
 def _tiers(symbol: str = SYMBOL) -> BracketTable:
     return BracketTable.load(symbol)
 
