@@ -1,33 +1,18 @@
-"""Shared pieces of the browser tests: Debian's Chromium with the flags that work here, a free
-loopback port, and a server process that is always stopped."""
+"""Shared pieces of the browser tests that are not the browser (that is pytest-playwright's, set
+up in conftest.py): a free loopback port, and a server process that is always stopped."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-def require_browser(what: str):
-    """The Playwright module, or a visible skip of the calling test module."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium is not installed (apt-get install -y chromium); {what} skipped",
-                    allow_module_level=True)  # fmt: skip
-    return playwright
 
 
 def free_port() -> int:

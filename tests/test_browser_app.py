@@ -1,6 +1,6 @@
 """The calculator page in a real browser: Voila serves it on a free loopback port, Playwright
 drives Debian's Chromium (never a downloaded browser). Skipped, with the reason shown, where
-Chromium or Playwright is missing; `.ci/run` installs Chromium first."""
+Chromium is missing; `.ci/run` installs Chromium first. Pages are pytest-playwright's."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, free_port, require_browser, serving
+from browser_support import free_port, serving
 
 from margin_lib.app import DEFAULTS, view
 
 ROOT = Path(__file__).resolve().parents[1]
-playwright = require_browser("the calculator's browser tests")
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +27,13 @@ def app_url():
 
 
 @pytest.fixture()
-def page(app_url):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 1500})
-        page.goto(app_url, timeout=90_000)
-        page.wait_for_selector(".widget-output img", timeout=90_000)
-        yield page
-        browser.close()
+def calculator(page, app_url, outside_requests):
+    """The calculator page, loaded, its first table and plot shown."""
+    page.set_viewport_size({"width": 1100, "height": 1500})
+    page.goto(app_url, timeout=90_000)
+    page.wait_for_selector(".widget-output img", timeout=90_000)
+    yield page
+    assert outside_requests == [], f"requests left the machine: {outside_requests}"
 
 
 def _output(page) -> str:
@@ -58,7 +56,8 @@ def _table_rows(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines() if line.startswith(("your set-up", "all "))]
 
 
-def test_leverage_and_move_change_the_numbers_to_the_engines(page, tmp_path):
+def test_leverage_and_move_change_the_numbers_to_the_engines(calculator, tmp_path):
+    page = calculator
     assert _table_rows(_output(page)) == _table_rows(view(**DEFAULTS))
     btc_leverage, btc_move = (_slider(page, name) for name in ("BTC leverage (x)", "BTC move (%)"))
     before = _output(page)
@@ -78,7 +77,8 @@ def test_leverage_and_move_change_the_numbers_to_the_engines(page, tmp_path):
     page.screenshot(path=str(tmp_path / "calculator.png"), full_page=True)
 
 
-def test_a_bad_value_shows_a_message_and_the_page_keeps_working(page, tmp_path):
+def test_a_bad_value_shows_a_message_and_the_page_keeps_working(calculator, tmp_path):
+    page = calculator
     box = page.locator(".widget-text", has_text="BTC size (USDT)").locator("input")
     box.fill("-5")
     box.press("Enter")
