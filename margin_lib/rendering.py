@@ -30,6 +30,10 @@ difference is that content is always drawn above the axes' own lines, so a curve
 a spine instead of under it. Output is PNG bytes (RGB, see :func:`png_bytes`), what the widget
 shows.
 
+The fast redraw reads some of matplotlib's internals (:data:`PRIVATE`), always through
+:func:`_private`. Where a matplotlib version lacks one, the renderer falls back to drawing
+every figure in full the ordinary way: slower, the same picture (a test removes each in turn).
+
 >>> import matplotlib.pyplot as plt
 >>> fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
 >>> line, = ax.plot([0, 1], [0, 1])
@@ -54,7 +58,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
-from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.collections import Collection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -64,6 +68,27 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 __all__ = ["FigureRenderer", "frame_signature", "png_bytes"]
+
+
+class _Unsupported(Exception):
+    """A matplotlib internal this module relies on is missing (a newer matplotlib): the
+    :class:`FigureRenderer` then draws every figure in full, the plain way."""
+
+
+#: matplotlib's private attributes this module reads, all through :func:`_private` (a test
+#: checks the list is complete, and that the widgets still render when any one is missing).
+PRIVATE = ("_prepare_font", "_layout", "ft_object", "glyph_index", "x", "y", "_renderer", "_set_transform",
+           "_render_glyph", "buffer", "_left_title", "_right_title", "_ncols", "_suptitle", "_multialignment",
+           "_dash_pattern", "_loc", "_mode", "_fontsize", "_update_title_position")  # fmt: skip
+
+
+def _private(obj: Any, name: str) -> Any:
+    """``getattr(obj, name)`` for one of matplotlib's internals (listed in :data:`PRIVATE`);
+    :class:`_Unsupported` where this matplotlib has no such thing."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        raise _Unsupported(f"{type(obj).__name__}.{name}") from None
 
 try:  # matplotlib >= 3.11 lays text out glyph by glyph in Python; older versions draw it whole
     from matplotlib.backends.backend_agg import RenderMode, get_hinting_flag
@@ -108,10 +133,14 @@ class _TextCachingRenderer(RendererAgg):
         key = (s, hash(prop), flags.value)
         glyphs = self._layouts.get(key)
         if glyphs is None:
-            items = self._prepare_font(prop)._layout(s, flags=flags)
+            items = _private(_private(self, "_prepare_font")(prop), "_layout")(s, flags=flags)
+            glyphs = []
             for item in items:
-                self._fonts.setdefault(id(item.ft_object), item.ft_object)
-            glyphs = tuple((id(item.ft_object), item.glyph_index, item.x, item.y) for item in items)
+                font = _private(item, "ft_object")
+                self._fonts.setdefault(id(font), font)
+                index, x, y = _private(item, "glyph_index"), _private(item, "x"), _private(item, "y")
+                glyphs.append((id(font), index, x, y))
+            glyphs = tuple(glyphs)
             if len(self._layouts) >= self._LIMIT:
                 self._layouts.clear()
             self._layouts[key] = glyphs
@@ -157,7 +186,7 @@ class _TextCachingRenderer(RendererAgg):
                 self._glyphs.clear()
             self._glyphs[key] = glyphs
         for buffer, left, top in glyphs:
-            self._renderer.draw_text_image(buffer, left, top, 0, gc)
+            _private(self, "_renderer").draw_text_image(buffer, left, top, 0, gc)
 
     def _rasterise(self, x, y, s, prop, angle) -> tuple[tuple[np.ndarray, int, int], ...]:  # noqa: ANN001
         """What RendererAgg.draw_text (matplotlib 3.11) draws, glyph by glyph, kept; each glyph
@@ -175,9 +204,9 @@ class _TextCachingRenderer(RendererAgg):
             if glyph is None:
                 glyph_font = self._fonts[font]
                 glyph_font.set_size(size, self.dpi)
-                glyph_font._set_transform(rotation, [ox & 0x3F, oy & 0x3F])
-                bitmap = glyph_font._render_glyph(index, flags, RenderMode.NORMAL)
-                glyph = (np.array(bitmap.buffer, copy=True), bitmap.left, bitmap.top)
+                _private(glyph_font, "_set_transform")(rotation, [ox & 0x3F, oy & 0x3F])
+                bitmap = _private(glyph_font, "_render_glyph")(index, flags, RenderMode.NORMAL)
+                glyph = (np.array(_private(bitmap, "buffer"), copy=True), bitmap.left, bitmap.top)
                 if len(self._bitmaps) >= self._GLYPH_LIMIT:
                     self._bitmaps.clear()
                 self._bitmaps[key] = glyph
@@ -227,7 +256,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 
 
 def _titles(ax: Axes) -> list[Artist]:
-    return [ax.title, ax._left_title, ax._right_title]
+    return [ax.title, _private(ax, "_left_title"), _private(ax, "_right_title")]
 
 
 def _frame_artists(ax: Axes) -> set[Artist]:
@@ -291,8 +320,8 @@ def frame_signature(fig: Figure) -> tuple[Any, ...]:
                 _axis_signature(ax.yaxis),
             )
         )
-    parts.append(tuple((len(leg.get_texts()), leg._ncols) for leg in fig.legends))
-    suptitle = fig._suptitle
+    parts.append(tuple((len(leg.get_texts()), _private(leg, "_ncols")) for leg in fig.legends))
+    suptitle = _private(fig, "_suptitle")
     parts.append(_lines(suptitle.get_text()) if suptitle is not None else 0)
     return tuple(parts)
 
@@ -327,13 +356,13 @@ def _look(artist: Artist) -> tuple[Any, ...]:
         bbox = artist.get_bbox_patch()
         own = (artist.get_text(), repr(artist.get_color()), hash(artist.get_fontproperties()),
                artist.get_rotation(), artist.get_rotation_mode(), artist.get_horizontalalignment(),
-               artist.get_verticalalignment(), artist._multialignment, artist.get_linespacing(),
+               artist.get_verticalalignment(), _private(artist, "_multialignment"), artist.get_linespacing(),
                artist.get_antialiased(), artist.get_usetex(), artist.get_wrap(), artist.get_position(),
                repr(artist.get_fontfeatures()), repr(artist.get_language()),
                None if bbox is None else _look(bbox))  # fmt: skip
     elif isinstance(artist, Line2D):
         own = (_array(artist.get_xydata()), repr(artist.get_color()), artist.get_linewidth(),
-               repr(artist.get_linestyle()), repr(artist._dash_pattern), artist.get_drawstyle(),
+               repr(artist.get_linestyle()), repr(_private(artist, "_dash_pattern")), artist.get_drawstyle(),
                repr(artist.get_marker()), artist.get_markersize(), artist.get_markeredgewidth(),
                repr(artist.get_markerfacecolor()), repr(artist.get_markerfacecoloralt()),
                repr(artist.get_markeredgecolor()), artist.get_fillstyle(), repr(artist.get_markevery()),
@@ -343,7 +372,7 @@ def _look(artist: Artist) -> tuple[Any, ...]:
     elif isinstance(artist, Patch):
         own = (_path(artist.get_path()), _array(artist.get_patch_transform().get_matrix()),
                repr(artist.get_facecolor()), repr(artist.get_edgecolor()), artist.get_linewidth(),
-               repr(artist.get_linestyle()), repr(artist._dash_pattern), artist.get_hatch(),
+               repr(artist.get_linestyle()), repr(_private(artist, "_dash_pattern")), artist.get_hatch(),
                repr(artist.get_hatchcolor()), artist.get_hatch_linewidth(), artist.get_fill(),
                artist.get_antialiased(), artist.get_capstyle(), artist.get_joinstyle())  # fmt: skip
     elif isinstance(artist, Collection):
@@ -364,15 +393,17 @@ def _look(artist: Artist) -> tuple[Any, ...]:
 def _legend_look(legend: Legend) -> tuple[Any, ...] | None:
     """A legend's :func:`_look` with where it is anchored, or None where it cannot be kept: a
     legend placed "best" (its spot depends on the data) or with a part not described."""
-    if legend._loc == 0:
-        return None
     try:
-        options = (legend._loc, tuple(legend.get_bbox_to_anchor().bounds), legend._ncols, legend._mode,
-                   legend._fontsize, legend.borderpad, legend.labelspacing, legend.handlelength,
-                   legend.handleheight, legend.handletextpad, legend.borderaxespad, legend.columnspacing,
-                   legend.shadow, legend.get_frame_on())  # fmt: skip
+        loc = _private(legend, "_loc")
+        if loc == 0:
+            return None
+        options = (loc, tuple(legend.get_bbox_to_anchor().bounds), _private(legend, "_ncols"),
+                   _private(legend, "_mode"), _private(legend, "_fontsize"), legend.borderpad,
+                   legend.labelspacing, legend.handlelength, legend.handleheight, legend.handletextpad,
+                   legend.borderaxespad, legend.columnspacing, legend.shadow,
+                   legend.get_frame_on())  # fmt: skip
         return (options, _look(legend))
-    except (_Unknown, AttributeError, TypeError):
+    except (_Unknown, _Unsupported, AttributeError, TypeError):  # drawn, never pasted
         return None
 
 
@@ -415,11 +446,34 @@ class FigureRenderer:
     def __init__(self) -> None:
         self.hits = 0
         self.misses = 0
+        self.fallback: str | None = None
         self._renderers: dict[tuple[int, int], _TextCachingRenderer] = {}
         self._frames: list[_Frame] = []
 
     def render(self, fig: Figure) -> bytes:
-        """PNG bytes of ``fig`` (RGB), drawn in full only when its frame is not one of the kept."""
+        """PNG bytes of ``fig`` (RGB), drawn in full only when its frame is not one of the kept.
+
+        Where this matplotlib lacks one of the internals the fast redraw reads (:data:`PRIVATE`),
+        the figure is drawn in full the plain way instead, as is every later one (``fallback``
+        then names what was missing): slower, the same picture.
+        """
+        if self.fallback is None:
+            engine, positions = fig.get_layout_engine(), [ax.get_position(original=True) for ax in fig.axes]
+            try:
+                return self._render_fast(fig)
+            except _Unsupported as missing:
+                self.fallback = str(missing)
+                self._frames.clear()
+                for ax, position in zip(fig.axes, positions, strict=True):  # undo a borrowed layout
+                    ax.set_position(position)
+                    ax.set_in_layout(True)
+                fig.set_layout_engine(engine)
+        self.misses += 1
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return png_bytes(np.asarray(canvas.buffer_rgba()))
+
+    def _render_fast(self, fig: Figure) -> bytes:
         size = tuple(fig.get_size_inches())
         candidates = [f for f in self._frames if f.size == size and len(f.positions) == len(fig.axes)]
         if candidates:
@@ -429,17 +483,19 @@ class FigureRenderer:
                 for ax, position in zip(fig.axes, frame.positions, strict=True):
                     ax.set_position(position)
                 if frame_signature(fig) == frame.signature:
-                    self.hits += 1
                     self._frames.remove(frame)
                     self._frames.insert(0, frame)
                     frame.renderer.restore_region(frame.background)
-                    return self._draw_content(fig, frame)
+                    png = self._draw_content(fig, frame)
+                    self.hits += 1
+                    return png
             # a new frame: undo the borrowed layout and lay the figure out afresh
             for ax in fig.axes:
                 ax.set_in_layout(True)
             fig.set_layout_engine(engine)
-        self.misses += 1
-        return self._draw_in_full(fig)
+        png = self._draw_in_full(fig)
+        self.misses += 1  # counted once drawn (a fallback counts its own)
+        return png
 
     def _draw_in_full(self, fig: Figure) -> bytes:
         width, height = (int(round(v)) for v in fig.canvas.get_width_height())
@@ -451,7 +507,7 @@ class FigureRenderer:
             engine.execute(fig)
             fig.set_layout_engine("none")
         for ax in fig.axes:
-            ax._update_title_position(renderer)  # what Axes.draw does first, titles shown
+            _private(ax, "_update_title_position")(renderer)  # what Axes.draw does first, titles shown
         # kept now: drawing the frame with the titles hidden would move them
         title_positions = [[t.get_position() for t in _titles(ax)] for ax in fig.axes]
         content = _content(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import io
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 import margin_lib.widgets as widgets_module
+from margin_lib import rendering
 from margin_lib.lessons import WIDGET_MODULES as MODULES
 from margin_lib.rendering import FigureRenderer, frame_signature, png_bytes
 
@@ -37,8 +39,8 @@ def _assert_same_picture(fast: np.ndarray, full: np.ndarray) -> None:
     assert differs.mean() < 0.002, f"{differs.sum()} pixels differ"
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_fast_redraw_matches_a_full_draw_for_every_slider(module):
+def _controls_and_plot(module: str):
+    """A widget's controls (name -> control) and its plot function, without building the page."""
     mod = importlib.import_module(module)
     build = getattr(mod, "widget", None) or mod.dashboard
     original_build = widgets_module.build_widget
@@ -53,7 +55,12 @@ def test_fast_redraw_matches_a_full_draw_for_every_slider(module):
         build()
     finally:
         mod.build_widget = original_build
-    controls, plot = calls["controls"], calls["plot"]
+    return calls["controls"], calls["plot"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_fast_redraw_matches_a_full_draw_for_every_slider(module):
+    controls, plot = _controls_and_plot(module)
     values = {name: w.value for name, w in controls.items()}
     sliders = [n for n, w in controls.items() if isinstance(w, (ipw.IntSlider, ipw.FloatSlider))]
     assert sliders, "every widget has at least one slider"
@@ -163,3 +170,48 @@ def test_switching_back_to_a_kept_frame_is_fast_and_the_same_picture():
         _assert_same_picture(_pixels(png), _full_render(fig))
         plt.close(fig)
     assert (renderer.hits, renderer.misses) == (3, 2)
+
+
+def test_every_matplotlib_internal_is_read_through_private():
+    """rendering.py reads matplotlib's private attributes only by name through ``_private``,
+    and each such name is listed in PRIVATE, so the fallback test below covers them all."""
+    tree = ast.parse(Path(rendering.__file__).read_text())
+    own = {t.attr for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign))
+           for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+           if isinstance(t, ast.Attribute)}  # fmt: skip
+    own |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    own |= {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+            if isinstance(t, ast.Name)}  # fmt: skip
+    direct = sorted({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("_")
+                     and not n.attr.startswith("__") and n.attr not in own})  # fmt: skip
+    assert direct == [], f"matplotlib internals read directly, not through _private: {direct}"
+    named = {c.args[1].value for c in ast.walk(tree) if isinstance(c, ast.Call)
+             and getattr(c.func, "id", None) == "_private"}  # fmt: skip
+    assert named == set(rendering.PRIVATE)
+
+
+@pytest.mark.parametrize("missing", rendering.PRIVATE)
+def test_a_widget_still_renders_when_a_matplotlib_internal_is_gone(missing, monkeypatch):
+    """As if a future matplotlib dropped ``missing``: the widget's figures still come out, each
+    the same picture as an ordinary full draw (the renderer falls back to drawing in full)."""
+    real = rendering._private
+
+    def without(obj, name):
+        if name == missing:
+            raise rendering._Unsupported(f"{type(obj).__name__}.{name}")
+        return real(obj, name)
+
+    monkeypatch.setattr(rendering, "_private", without)
+    controls, plot = _controls_and_plot("margin_lib.lessons.comparison")  # titles, legend, labels
+    values = {name: w.value for name, w in controls.items()}
+    renderer = FigureRenderer()
+    for change in ({}, {"leverage": values["leverage"] + 1}, {"btc_move": values["btc_move"] - 1}):
+        fig = plot(**(values | change))
+        _assert_same_picture(_pixels(renderer.render(fig)), _full_render(fig))
+        plt.close(fig)
+    legend_only = {"_loc", "_mode", "_fontsize", "_multialignment", "_dash_pattern"}  # drawn, not pasted
+    if missing in legend_only:
+        assert renderer.fallback is None
+    else:
+        assert renderer.fallback is not None and missing in renderer.fallback
+        assert renderer.hits == 0 and renderer.misses == 3
