@@ -206,3 +206,18 @@ def test_a_hedge_whose_rates_cancel_has_no_liquidation_price_not_one_of_1e27():
     assert math.isnan(lp(0.5))
     # a denominator that is small but real keeps its price: (791 − 14.4 + 4.8) / 0.000012
     assert lp(0.51) == pytest.approx(781.4 / 0.000012)
+
+
+def test_the_widgets_kept_results_take_arrays_and_keep_true_apart_from_one():
+    """The lessons keep their last results (margin_lib._cache.kept): an unhashable size-1 array
+    is worked out directly (the same text as the plain number), and True, which equals 1 to a
+    plain cache, is still refused by name after 1 was kept."""
+    from margin_lib.lessons import comparison, isolated_margin, stress_lab
+
+    assert isolated_margin.view(move_pct=np.array(-5.0)) == isolated_margin.view(move_pct=-5.0)
+    assert comparison.view(1_000.0, np.array([10.0]), -8.0, 5.0) == comparison.view(1_000.0, 10.0, -8.0, 5.0)
+    assert isolated_margin.rescue_run(final_move=np.array(-0.8)) == isolated_margin.rescue_run(final_move=-0.8)
+    assert stress_lab.simulate(n_paths=np.array(3), days=1)["BTCUSDT"].shape[0] == 3
+    isolated_margin.view(leverage=1)
+    with pytest.raises(InvalidInputError, match=r"leverage \(x\) must be a number; got True"):
+        isolated_margin.view(leverage=True)

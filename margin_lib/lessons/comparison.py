@@ -11,12 +11,11 @@ the article's maintenance rate and no fees.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate as v
+from .._cache import kept
 from ..account import MIN_QUANTITY, Account, liquidation_losses
 from ..errors import InvalidInputError
 from ..examples import (
@@ -171,19 +170,19 @@ def view(notional: float, leverage: float, btc_move: float, eth_move: float) -> 
     b, e = _percents(btc_move, eth_move)
     n, lev = _size_and_leverage(notional, leverage)
     out = {mode: _outcome(mode, n, lev, b, e) for mode in MODES}
-    head = (f"BTC and ETH longs of {usdt(float(notional), 0)} each at {float(leverage):g}x, wallet "
-            f"{usdt(CASE_A.wallet, 0)}; BTC {float(btc_move):+g} %, ETH {float(eth_move):+g} %")  # fmt: skip
+    head = (f"BTC and ETH longs of {usdt(n, 0)} each at {lev:g}x, wallet "
+            f"{usdt(CASE_A.wallet, 0)}; BTC {b:+g} %, ETH {e:+g} %")  # fmt: skip
     return head.replace("+0 %", "0 %") + "\n\n" + table([_row(m, out[m]) for m in MODES], _HEAD, align="l")
 
 
-@functools.lru_cache(maxsize=16)
+@kept(maxsize=16)
 def _outcome(mode: str, notional: float, leverage: float, btc_move: float, eth_move: float) -> dict:
     """:func:`outcome` of the widget's trades in ``mode``, kept: the text and the plot of one
     change, and the changes of the BTC slider, share them (treat the result as read-only)."""
     return outcome(trades(mode, notional, leverage), btc_move, eth_move)
 
 
-@functools.lru_cache(maxsize=8)
+@kept(maxsize=8)
 def _equity_curves(notional: float, leverage: float, eth_move: float) -> dict:
     """Equity after each BTC move of :data:`_MOVES` (ETH at ``eth_move``), per mode, in one
     vectorised replay; kept, so that moving the BTC slider replays nothing."""

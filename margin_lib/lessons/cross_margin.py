@@ -9,12 +9,11 @@ lesson's own cells with the engine; this module holds only what a learner need n
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate as v
+from .._cache import kept
 from ..account import Account, liquidation_losses
 from ..examples import CASE_A, ILLUSTRATIVE_PRICES, article_mmr, article_table
 from ..exercises import Exercise
@@ -142,7 +141,7 @@ def view(btc_move: float, eth_move: float) -> str:
     ])  # fmt: skip
 
 
-@lru_cache(maxsize=1)
+@kept(maxsize=1)
 def _map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The map's grid of moves (%) and MB − MM on it (USDT; at or below 0 is liquidated)."""
     b = np.linspace(BTC_RANGE[0] - _PAD, BTC_RANGE[1] + _PAD, 253)

@@ -11,7 +11,6 @@ style in every plot: the mark price sky blue (solid), the liquidation price with
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import namedtuple
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from .. import _validate as v
+from .._cache import kept
 from ..account import Account
 from ..errors import InvalidInputError
 from ..examples import ILLUSTRATIVE_PRICES
@@ -241,7 +241,7 @@ def _widget_run(leverage: float, hours: float, rate_pct: float) -> tuple[Funding
     return _held(lev, r / 100, int(math.floor(h / FUNDING_INTERVAL_HOURS + 1e-9))), h
 
 
-_held = functools.lru_cache(maxsize=8)(run_funding)  # the widget's runs, kept for the text and plot to share
+_held = kept(maxsize=8)(run_funding)  # the widget's runs, kept for the text and plot to share
 
 
 def view(leverage: float = 20.0, hours: float = 168.0, rate_pct: float = 0.01) -> str:

@@ -7,7 +7,6 @@ widget (text, plot, controls), the exercises and the quiz.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
@@ -15,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import _validate as v
+from .._cache import kept
 from ..account import Account, AccountReport, Event, PositionReport, liquidation_losses
 from ..brackets import BracketTable
 from ..errors import InvalidInputError, OrderRefusedError
@@ -87,7 +87,7 @@ class RescueRun(NamedTuple):
     trigger: float
 
 
-@functools.lru_cache(maxsize=8)
+@kept(maxsize=8)
 def rescue_run(
     final_move: float = -0.8,
     *,
@@ -191,7 +191,7 @@ class _State(NamedTuple):
     left: float  # after a liquidation: the margin balance at the close (below zero: the insurance fund's)
 
 
-@functools.lru_cache(maxsize=8)
+@kept(maxsize=8)
 def _state(move_pct: float, added: float, leverage: float, tiers: str) -> _State:
     """The example set up by the controls, then marked; refusals name the controls as labelled.
     Kept: the widget's text and plot both read it (neither changes it) after each change."""

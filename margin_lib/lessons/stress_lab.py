@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from .. import _validate as v
+from .._cache import kept
 from ..account import Account
 from ..examples import ILLUSTRATIVE_PRICES
 from ..exercises import Exercise
@@ -70,7 +70,7 @@ class SimParams:
         return self
 
 
-@lru_cache(maxsize=4)
+@kept(maxsize=4)
 def _draws(n: int, steps: int, seed: int) -> tuple[np.ndarray, ...]:
     """ε₁, ε₂, ξ (normal) and two uniforms, one row per path, so that the first ``k`` paths are
     the same whatever ``n`` is (read-only: they are cached)."""
@@ -82,7 +82,7 @@ def _draws(n: int, steps: int, seed: int) -> tuple[np.ndarray, ...]:
     return eps1, eps2, xi, u_jump, u_sign
 
 
-@lru_cache(maxsize=4)
+@kept(maxsize=4)
 def simulate(params: SimParams = SimParams(), n_paths: int = N_PATHS, seed: int = SEED,
              steps_per_day: int = STEPS_PER_DAY, days: int = DAYS) -> dict[str, np.ndarray]:  # fmt: skip
     """Seeded mark-price paths for BTC and ETH, shape ``(n_paths, days × steps_per_day)``:
@@ -144,7 +144,7 @@ def capital_at_risk(account: Account) -> float:
     return sum(p.isolated_wallet for p in r.positions) + (r.cross_wallet_balance if cross else 0.0)
 
 
-@lru_cache(maxsize=64)
+@kept(maxsize=64)
 def _account(leverage: float, setup: str) -> Account:
     """:func:`build_account`'s, for :func:`stress`, which only replays it: its report is kept."""
     acct = build_account(leverage, setup)
@@ -239,7 +239,7 @@ def _market(daily_vol: float, jump_size: float) -> SimParams:
     return SimParams(btc_daily_vol=vol, eth_daily_vol=vol * 9 / 7, jump_size=jump)
 
 
-@lru_cache(maxsize=8)
+@kept(maxsize=8)
 def _curves(params: SimParams) -> dict[str, tuple[Stress, ...]]:
     """Every leverage of :data:`LEVERAGES` in every set-up on the widget's market."""
     return {key: tuple(_widget_stress(lev, key, params) for lev in LEVERAGES) for key in SETUPS}
