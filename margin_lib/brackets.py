@@ -392,6 +392,29 @@ class BracketTable:
         _, i = self._index(notional)
         return v.result(self._lev[i], notional)
 
+    def notional_limit(self, leverage: ArrayLike) -> ArrayLike:
+        """The notional (USDT) that a position at ``leverage`` (a multiple, ``>= 1``) must stay
+        **below**: the cap of the last tier whose maximum leverage is at least ``leverage``.
+
+        The maximum leverage falls as the notional grows, so every smaller notional allows the
+        leverage too, and a notional at the limit already lies in a tier that does not. A leverage
+        above tier 1's maximum is refused: no size allows it.
+
+        >>> t = BracketTable.load("BTCUSDT")
+        >>> t.notional_limit(100), t.notional_limit(101), t.notional_limit(1)
+        (800000.0, 300000.0, 1800000000.0)
+        """
+        lev = v.leverage("leverage", leverage)
+        top = self._lev[0]
+        bad = lev > top
+        if bad.any():
+            raise InvalidInputError(
+                f"leverage must be at most {top:g}x, the highest any tier of the "
+                f"{self.symbol or 'given'} table allows; got {v._first_bad(lev, bad)}"
+            )
+        allowed = np.searchsorted(-self._lev, -lev, side="right")  # the first `allowed` tiers
+        return v.result(self._cap[allowed - 1], leverage)
+
     # -- for the solvers ---------------------------------------------------------------------
     def tier_arrays(self) -> dict[str, np.ndarray]:
         """Floors, caps, MMRs, cums and maximum leverages as arrays (the solvers use these)."""

@@ -33,7 +33,13 @@ from . import _validate as v
 from .brackets import BracketTable
 from .errors import InvalidInputError
 
-__all__ = ["liquidation_price", "hedge_liquidation_price", "bankruptcy_price", "effective_wallet"]
+__all__ = [
+    "liquidation_price",
+    "hedge_liquidation_price",
+    "hedge_liquidation_prices",
+    "bankruptcy_price",
+    "effective_wallet",
+]
 
 # Relative slack when deciding which tier holds Q × LP, so a root that lands exactly on a tier
 # edge (where both neighbouring tiers give the same price) is not lost to rounding.
@@ -247,6 +253,76 @@ def hedge_liquidation_price(
         other_maintenance_margin,
         other_unrealized_pnl,
     )
+
+
+@v.broadcasting("brackets")
+def hedge_liquidation_prices(
+    long_quantity: ArrayLike,
+    long_entry_price: ArrayLike,
+    short_quantity: ArrayLike,
+    short_entry_price: ArrayLike,
+    wallet_balance: ArrayLike,
+    *,
+    brackets: BracketTable,
+    other_maintenance_margin: ArrayLike = 0.0,
+    other_unrealized_pnl: ArrayLike = 0.0,
+) -> tuple[ArrayLike, ArrayLike]:
+    """The prices (USDT) at which a cross hedge pair is liquidated **on a fall** and **on a
+    rise**, each leg's MMR and ``cum`` taken from ``brackets`` at that price: ``(below, above)``,
+    ``nan`` where there is none.
+
+    Every pair of tiers gives a candidate from :func:`hedge_liquidation_price`'s formula, kept
+    when both legs' notionals at it lie in the tiers that gave it. With tiers the maintenance
+    margin is convex in the price, so margin balance minus maintenance margin is concave and
+    crosses zero at most twice: rising where the denominator ``Q_L·MMR_L + Q_S·MMR_S − Q_L + Q_S``
+    is negative (the pair is liquidated when the mark falls to that price) and falling where it
+    is positive (when the mark rises to it). The pair is safe strictly between the two. When
+    both are ``nan`` the pair is either never liquidated or liquidated at every price.
+
+    >>> t = BracketTable.load("BTCUSDT")
+    >>> [round(x, 2) for x in hedge_liquidation_prices(2, 100_000, 1, 100_000, 10_000, brackets=t)]
+    [91093.12, 1685748000.0]
+    >>> [round(x, 2) for x in hedge_liquidation_prices(1, 100_000, 1, 100_000, 1_000, brackets=t)]
+    [nan, 125000.0]
+    """
+    if not isinstance(brackets, BracketTable):
+        raise InvalidInputError(f"brackets must be a BracketTable; got {brackets!r:.80}")
+    ql = v.positive("long_quantity", long_quantity)
+    qs = v.positive("short_quantity", short_quantity)
+    t = brackets.tier_arrays()
+    cap = t["cap"].copy()
+    cap[-1] = np.inf
+    n = len(cap)
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+
+    def grid(x: ArrayLike) -> np.ndarray:  # the positions' shape, then the n × n tier pairs
+        return np.asarray(x, dtype=float)[..., None, None]
+
+    other_mm = v.nonnegative("other_maintenance_margin", other_maintenance_margin)
+    lp = np.asarray(
+        hedge_liquidation_price(
+            grid(ql), grid(v.positive("long_entry_price", long_entry_price)), grid(qs),
+            grid(v.positive("short_entry_price", short_entry_price)),
+            grid(v.number("wallet_balance", wallet_balance)),
+            long_mmr=t["mmr"][i], short_mmr=t["mmr"][j], long_maintenance_amount=t["cum"][i],
+            short_maintenance_amount=t["cum"][j], other_maintenance_margin=grid(other_mm),
+            other_unrealized_pnl=grid(v.number("other_unrealized_pnl", other_unrealized_pnl)),
+        )
+    )  # fmt: skip
+    scale = np.maximum(grid(ql), grid(qs))
+    den = (grid(ql) * (t["mmr"][i] - 1) + grid(qs) * (t["mmr"][j] + 1)) / scale
+    nl, ns = grid(ql) * lp, grid(qs) * lp
+    with np.errstate(invalid="ignore"):
+        ok = (
+            np.isfinite(lp)
+            & (nl >= t["floor"][i] * (1 - _EDGE)) & (nl < cap[i] * (1 + _EDGE))
+            & (ns >= t["floor"][j] * (1 - _EDGE)) & (ns < cap[j] * (1 + _EDGE))
+        )  # fmt: skip
+    below = np.fmax.reduce(np.where(ok & (den < 0), lp, np.nan).reshape(*lp.shape[:-2], -1), axis=-1)
+    above = np.fmin.reduce(np.where(ok & (den > 0), lp, np.nan).reshape(*lp.shape[:-2], -1), axis=-1)
+    inputs = (long_quantity, long_entry_price, short_quantity, short_entry_price, wallet_balance,
+              other_maintenance_margin, other_unrealized_pnl)  # fmt: skip
+    return v.result(below, *inputs), v.result(above, *inputs)
 
 
 @v.broadcasting()

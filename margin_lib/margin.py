@@ -9,10 +9,16 @@ futures in single-asset mode, as the course's rule book ``docs/margin-rules.md``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _validate as v
+from .brackets import BracketTable
+from .errors import InvalidInputError
+from .fees import MAX_FEE_RATE
 
 __all__ = [
     "notional",
@@ -25,6 +31,11 @@ __all__ = [
     "error_tolerance",
     "adverse_move_to_liquidation",
     "effective_leverage",
+    "target_price",
+    "target_price_for_pnl",
+    "average_entry_price",
+    "MaxOpen",
+    "max_open_quantity",
 ]
 
 
@@ -221,3 +232,192 @@ def effective_leverage(notional: ArrayLike, margin_balance: ArrayLike) -> ArrayL
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(mb > 0, n / np.where(mb > 0, mb, 1.0), np.inf)
     return v.result(out, notional, margin_balance)
+
+
+@v.broadcasting()
+def target_price(side: ArrayLike, entry_price: ArrayLike, leverage: ArrayLike, roe: ArrayLike) -> ArrayLike:
+    """The exit price (USDT) at which a position shows the return on equity ``roe``.
+
+    ``P = EP × (1 + s × ROE / L)``, the inverse of :func:`return_on_equity` (ROE a fraction, on
+    the initial margin at the entry price; the quantity cancels). ``nan`` where that price would
+    not be positive: at a price of 0 a long's ROE is ``−L`` (−1,000 % at 10x) and a short's
+    ``+L``, so a long cannot ask for less and a short cannot ask for more. Fees are not counted.
+
+    >>> target_price("long", 100_000, 10, 0.5), target_price("short", 100_000, 10, 0.5)
+    (105000.0, 95000.0)
+    """
+    s = v.side("side", side)
+    ep = v.positive("entry_price", entry_price)
+    lev = v.leverage("leverage", leverage)
+    r = v.number("roe", roe)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ep + s * (ep * r) / lev
+    v.overflow("the target price entry_price × (1 + roe / leverage)", out, entry_price=ep, roe=r)
+    return v.result(np.where(out > 0, out, np.nan), side, entry_price, leverage, roe)
+
+
+@v.broadcasting()
+def target_price_for_pnl(
+    side: ArrayLike, quantity: ArrayLike, entry_price: ArrayLike, pnl: ArrayLike
+) -> ArrayLike:
+    """The exit price (USDT) at which ``quantity`` coins show the profit ``pnl`` (USDT, a loss
+    negative): ``P = EP + s × PnL / Q``, the inverse of :func:`unrealized_pnl`. ``nan`` where
+    that price would not be positive (a long cannot lose more than ``Q × EP``). Fees are not
+    counted.
+
+    >>> target_price_for_pnl("long", 0.01, 100_000, 500), target_price_for_pnl("short", 0.01, 100_000, 500)
+    (150000.0, 50000.0)
+    """
+    s = v.side("side", side)
+    q = v.positive("quantity", quantity)
+    ep = v.positive("entry_price", entry_price)
+    gain = v.number("pnl", pnl)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ep + s * gain / q
+    v.overflow("the target price entry_price + pnl / quantity", out, quantity=q, entry_price=ep, pnl=gain)
+    return v.result(np.where(out > 0, out, np.nan), side, quantity, entry_price, pnl)
+
+
+@v.broadcasting()
+def average_entry_price(prices: ArrayLike, quantities: ArrayLike) -> ArrayLike:
+    """The entry price (USDT per coin) of a position built from several fills on one side:
+    ``EP = Σ pᵢ × qᵢ / Σ qᵢ``, each fill's price weighted by its quantity (coins), as the
+    exchange (and :class:`~margin_lib.account.Account`) averages an added position.
+
+    The fills run along the last axis: ``prices`` and ``quantities`` of shape ``(..., n)`` give
+    shape ``(...)``, and one list of fills gives a float. At least one fill; every price and
+    quantity ``> 0``.
+
+    >>> average_entry_price([100_000, 110_000], [0.5, 0.5])
+    105000.0
+    >>> round(average_entry_price([100_000, 95_000], [0.01, 0.02]), 2)
+    96666.67
+    """
+    p = v.positive("prices", prices)
+    q = v.positive("quantities", quantities)
+    p, q = np.broadcast_arrays(p, q)
+    if p.ndim == 0:
+        raise InvalidInputError(
+            f"prices and quantities must be lists of fills (one price and one quantity each); got "
+            f"the single numbers {v._fmt(prices)} and {v._fmt(quantities)}"
+        )
+    if p.shape[-1] == 0:
+        raise InvalidInputError("prices and quantities must hold at least one fill; got empty lists")
+    weight = q / q.max(axis=-1, keepdims=True)  # relative weights, so no size overflows
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.sum(p * weight, axis=-1) / np.sum(weight, axis=-1)
+    v.overflow("the average entry price", out, prices=p.max(axis=-1))
+    return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class MaxOpen:
+    """What :func:`max_open_quantity` finds (floats, or arrays of the inputs' shape).
+
+    ``quantity`` (coins) is the smaller of ``balance_quantity``, the most the balance pays for,
+    and ``tier_quantity``, the most that keeps the notional below ``notional_limit`` (USDT), the
+    cap of ``tier``, the last tier allowing the leverage. ``notional`` is ``quantity × price``.
+    ``binding`` says which limit sets it: ``"balance"``, ``"tier"`` or ``"both"`` (equal).
+    """
+
+    quantity: Any
+    notional: Any
+    balance_quantity: Any
+    tier_quantity: Any
+    notional_limit: Any
+    tier: Any
+    binding: Any
+
+
+@v.broadcasting("brackets")
+def max_open_quantity(
+    balance: ArrayLike,
+    price: ArrayLike,
+    leverage: ArrayLike,
+    *,
+    brackets: BracketTable,
+    fee_rate: ArrayLike = 0.0,
+    step: ArrayLike = 0.0,
+) -> MaxOpen:
+    """The largest position (coins) that an available ``balance`` (USDT, ``>= 0``) may open at
+    ``price`` (USDT) and ``leverage``, with the opening fee at ``fee_rate`` (a fraction, 0 to
+    0.01) and the tiers of ``brackets``. Two limits, the smaller wins:
+
+    - the balance pays the initial margin and the opening fee,
+      ``Q × P / L + Q × P × f <= balance``, so ``Q <= balance / (P × (1/L + f))``;
+    - the tier allows the leverage: ``Q × P < C``, with ``C`` the cap of the last tier whose
+      maximum leverage is at least ``L`` (:meth:`BracketTable.notional_limit`; the maximum
+      leverage falls as the notional grows). A leverage above tier 1's maximum is refused.
+
+    Each is rounded down to a whole number of ``step`` (coins; the exchange's quantity step,
+    ``MIN_QUANTITY`` in :mod:`margin_lib.account`, 0.001 for BTCUSDT and ETHUSDT; 0 for no
+    rounding), then checked exactly as the account checks an order, so the quantity found can be
+    opened and one step more cannot. A result of 0 means not even one step fits.
+
+    What the exchange's own "Max open" adds, and this leaves out: an order price worse than the
+    mark (the open loss, charged on top of the margin), open orders and an existing position on
+    the symbol (they share the tier and the balance), the lower caps of new accounts, and in
+    cross mode a balance that moves with the other positions' PnL. Here the order fills at
+    ``price``, which is the mark.
+
+    >>> t = BracketTable.load("BTCUSDT")
+    >>> m = max_open_quantity(1_000, 100_000, 10, brackets=t, fee_rate=0.0005, step=0.001)
+    >>> m.quantity, m.binding           # 1,000 / (100,000 × (0.1 + 0.0005)) = 0.0995 -> 0.099
+    (0.099, 'balance')
+    >>> m = max_open_quantity(10_000_000, 100_000, 100, brackets=t, step=0.001)
+    >>> m.quantity, m.notional_limit, m.binding     # below 800,000 USDT at 100x: tier 2
+    (7.999, 800000.0, 'tier')
+    """
+    if not isinstance(brackets, BracketTable):
+        raise InvalidInputError(f"brackets must be a BracketTable; got {brackets!r:.80}")
+    a = v.nonnegative("balance", balance)
+    p = v.positive("price", price)
+    lev = v.leverage("leverage", leverage)
+    f = v.number("fee_rate", fee_rate, low=0.0, high=MAX_FEE_RATE)
+    st = v.nonnegative("step", step)
+    tiny = (st > 0) & (st < 1e-9)
+    if tiny.any():
+        raise InvalidInputError(
+            f"step must be 0 (no rounding) or at least 1e-9 coins; got {v._first_bad(st, tiny)}"
+        )
+    cap = np.asarray(brackets.notional_limit(lev), dtype=float)
+    a, p, lev, f, st, cap = np.broadcast_arrays(a, p, lev, f, st, cap)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        q_bal = _largest(a / (p * (1.0 / lev + f)), st, lambda q: q * p / lev + q * p * f <= a)
+        q_tier = _largest(cap / p, st, lambda q: q * p < cap)
+    v.overflow("the quantity balance / (price × (1/leverage + fee_rate))", q_bal, balance=a, price=p)
+    qty = np.minimum(q_bal, q_tier)
+    tier = np.asarray(brackets.bracket_for(np.nextafter(cap, 0.0)).bracket)
+    binding = np.where(q_tier < q_bal, "tier", np.where(q_bal < q_tier, "balance", "both"))
+    inputs = (balance, price, leverage, fee_rate, step)
+    return MaxOpen(
+        quantity=v.result(qty, *inputs),
+        notional=v.result(qty * p, *inputs),
+        balance_quantity=v.result(q_bal, *inputs),
+        tier_quantity=v.result(q_tier, *inputs),
+        notional_limit=v.result(cap, *inputs),
+        tier=int(tier) if tier.ndim == 0 else tier,
+        binding=str(binding) if binding.ndim == 0 else binding,
+    )
+
+
+def _largest(estimate: np.ndarray, step: np.ndarray, fits) -> np.ndarray:
+    """The largest quantity ``<= estimate`` on the grid of ``step`` (where ``step > 0``) for which
+    ``fits`` holds, found from the estimate by moving a step at a time either way (rounding in
+    ``estimate`` is at most a step off). Where ``step == 0`` the estimate itself, nudged down
+    by the last bits until it fits."""
+    gridded = step > 0
+    safe = np.where(gridded, step, 1.0)
+    k = np.floor(np.where(gridded, estimate / safe, 0.0) + 1e-9)
+
+    def on_grid(k: np.ndarray) -> np.ndarray:
+        return np.where(gridded, np.round(k * safe, 12), estimate)
+
+    for _ in range(3):  # down while the candidate does not fit
+        k = np.where(gridded & (k > 0) & ~fits(on_grid(k)), k - 1, k)
+    for _ in range(3):  # up while one step more still fits
+        k = np.where(gridded & fits(on_grid(k + 1)), k + 1, k)
+    q = np.where(gridded, np.maximum(on_grid(k), 0.0), estimate)
+    for _ in range(4):  # no grid: the last bits of the estimate
+        q = np.where(~gridded & (q > 0) & ~fits(q), np.nextafter(q, 0.0), q)
+    return q
