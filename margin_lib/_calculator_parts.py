@@ -20,7 +20,7 @@ from .brackets import BracketTable
 from .errors import InvalidInputError
 from .format import percent, price
 from .liquidation import hedge_liquidation_price, hedge_liquidation_prices, liquidation_price
-from .margin import unrealized_pnl
+from .margin import maintenance_margin, unrealized_pnl
 
 #: Every field's label on the page (the refusals name the field by it).
 LABELS = {
@@ -188,10 +188,18 @@ def number(x: float) -> str:
 
 
 def amount(x: float) -> str:
-    """An amount or intermediate result: cents from 1 up, else six significant digits."""
-    if x == 0 or abs(x) >= 1 or not math.isfinite(x):
-        return f"{x + 0.0:,.2f}" if x else "0.00"
-    return f"{x:,.{max(2, 5 - math.floor(math.log10(abs(x))))}f}"
+    """An intermediate result: at least seven significant digits, and cents from 1 up.
+
+    >>> amount(-3_823_715.344), amount(-4.975), amount(-0.00996), amount(900)
+    ('-3,823,715.34', '-4.975', '-0.00996', '900.00')
+    """
+    if x == 0 or not math.isfinite(x):
+        return f"{x:,.2f}" if x else "0.00"
+    digits = min(12, max(0, 6 - math.floor(math.log10(abs(x)))))
+    text = f"{x:,.{max(digits, 2 if abs(x) >= 1 else 0)}f}"
+    whole, _, part = text.partition(".")
+    part = part.rstrip("0").ljust(2 if abs(x) >= 1 else 1, "0")
+    return f"{whole}.{part}"
 
 
 def _rates(table: BracketTable | None, flat: Flat, notional_at: float) -> tuple[float, float, str]:
@@ -211,7 +219,7 @@ def _mm(table: BracketTable | None, flat: Flat, notional: float) -> float:
     """The maintenance margin of a notional (USDT), by the table's tiers or the flat rate."""
     if table is None:
         rate, cum = flat  # type: ignore[misc]
-        return max(notional * rate - cum, 0.0)
+        return maintenance_margin(notional, rate, cum) if notional * rate >= cum else 0.0
     return float(table.maintenance_margin_curve(np.float64(notional)))
 
 
@@ -256,7 +264,14 @@ def one_way(s: str, q: float, ep: float, wb: float, omm: float, oupnl: float, fl
             if at_once
             else name + "at every positive price the margin balance stays above the maintenance margin."
         )
-    return ((leg or "liquidation price", lp),), (step,), name + words, notes
+    r0, c0, _ = _rates(table, flat, q * ep)
+    steps = (step,)
+    if q * ep * r0 >= c0:  # the maintenance margin at the entry price, by the tier that holds it there
+        tier0 = f" (tier {table.tier_at(q * ep).bracket})" if table is not None else ""
+        mm0 = maintenance_margin(q * ep, r0, c0)
+        steps += (Step(f"{name}at the entry price, MM = Q × EP × MMR − cum",
+                       (f"{n(q)} × {n(ep)} × {n(r0)} − {n(c0)}", f"{mm0:,.2f} USDT{tier0}")),)  # fmt: skip
+    return ((leg or "liquidation price", lp),), steps, name + words, notes
 
 
 def hedge_isolated(ql: float, epl: float, ml: float, qs: float, eps: float, ms: float, flat: Flat,
