@@ -4,7 +4,11 @@ Every lesson is executed and exported to HTML with its widget state; the widget 
 (``@jupyter-widgets/html-manager``), ``require.js`` and MathJax 2 (for the lessons' formulas:
 its TeX input, CommonHTML output and web fonts) are copied into ``site/static/`` from an npm
 install made at build time, so the pages draw their widgets, plots and formulas offline and
-load nothing from a third party. An ``index.html`` lists the lessons
+load nothing from a third party: the content-network addresses those packages hold are rewritten
+into paths on the site (:mod:`tools.site_offline`), and nbconvert's mermaid loader is left out.
+Each widget is a picture of the lesson as run: its controls are disabled and a note says so
+(:mod:`tools.site_widgets`). The pages fit a 390 px phone without scrolling sideways
+(:mod:`tools.site_style`). An ``index.html`` lists the lessons
 in course order with each lesson's aim, and every lesson page has links to the index and to the
 lessons before and after it, at its top and its bottom.
 
@@ -19,6 +23,10 @@ import json
 import re
 import shutil
 from pathlib import Path
+
+from tools.site_offline import check_offline, localise
+from tools.site_style import STYLE
+from tools.site_widgets import NOTE, TEMPLATE, disable_controls, static_notes
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDERER = "@jupyter-widgets/html-manager/dist"
@@ -38,26 +46,10 @@ MATHJAX_PARTS = (
     "localization/en",
 )
 MATHJAX_URL = "static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+#: The widget renderer's files that the pages never load (other bundles, the source map).
+RENDERER_UNUSED = ("embed.js", "embed.js.map", "embed.js.LICENSE.txt", "libembed-amd.js", "*.map")
 
-__all__ = ["build_site", "lesson_aim", "lesson_title", "navigation"]
-
-#: The look of the index and of the navigation links (the lesson pages keep nbconvert's style).
-STYLE = """
-body.course-index { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  max-width: 46rem; margin: 2.5rem auto; padding: 0 1rem; line-height: 1.5; color: #1f2328; }
-.course-index h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
-.course-index ol { padding-left: 1.4rem; }
-.course-index li { margin: 0 0 1rem; }
-.course-index li a { font-weight: 600; }
-.course-index li p { margin: 0.2rem 0 0; }
-.course-index .note { color: #57606a; }
-a { color: #0a58ca; }
-nav.course-nav { display: flex; justify-content: space-between; gap: 1rem; padding: 0.6rem 0;
-  margin: 0 0 0.6rem; border-bottom: 1px solid #d0d7de; font-family: system-ui, sans-serif; }
-nav.course-nav.bottom { border-bottom: 0; border-top: 1px solid #d0d7de; margin: 1.2rem 0 0; }
-.jupyter-widgets, .widget-label, .widget-label-basic {
-  font-family: var(--jp-ui-font-family, system-ui), sans-serif; }
-"""
+__all__ = ["build_site", "copy_static", "lesson_aim", "lesson_title", "navigation"]
 
 
 def _first_cell(path: Path) -> list[str]:
@@ -120,15 +112,11 @@ def navigation(names: list[str], titles: list[str], i: int, where: str = "top") 
     return f'<nav class="course-nav {where}">{before}<a href="index.html">Course index</a>{after}</nav>'
 
 
-def build_site(
-    js_modules: Path, out: Path, notebooks: Path = ROOT / "notebooks", execute: bool = True
-) -> list[Path]:
-    """Export every ``NN_*.ipynb`` lesson to ``out`` as HTML that loads nothing from the network."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import ExecutePreprocessor
-    from traitlets.config import Config
-
+def copy_static(js_modules: Path, out: Path) -> dict[str, list[str]]:
+    """Copy the widget renderer, require.js and MathJax's needed parts into ``out/static`` and
+    rewrite their content-network addresses into paths on the site (:mod:`tools.site_offline`);
+    returns what was rewritten, by file. Raises when a package is missing, or when a file still
+    names a content network afterwards."""
     renderer, require, mathjax = js_modules / RENDERER, js_modules / REQUIRE, js_modules / MATHJAX
     needed = [renderer / "embed-amd.js", require, mathjax / "MathJax.js"]
     if not all(path.exists() for path in needed):
@@ -139,7 +127,8 @@ def build_site(
     static = out / "static"
     if static.exists():
         shutil.rmtree(static)
-    shutil.copytree(renderer, static / "html-manager")
+    # The pages load embed-amd.js only: the other bundles and the source map are left out.
+    shutil.copytree(renderer, static / "html-manager", ignore=shutil.ignore_patterns(*RENDERER_UNUSED))
     shutil.copy(require, static / "require.js")
     for part in MATHJAX_PARTS:
         source, target = mathjax / part, static / "mathjax" / part
@@ -148,37 +137,50 @@ def build_site(
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
+    rewritten = localise(static)
+    check_offline(static)
+    return rewritten
+
+
+def lesson_exporter():
+    """nbconvert's HTML exporter for the lessons: scripts from ``static/``, no mermaid loader,
+    a note on each widget (:mod:`tools.site_widgets`)."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
     config = Config()
     config.HTMLExporter.widget_renderer_url = "static/html-manager/embed-amd.js"
     config.HTMLExporter.require_js_url = "static/require.js"
     config.HTMLExporter.mathjax_url = MATHJAX_URL
-    exporter = HTMLExporter(config=config)
-    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
-    names = [f"{path.stem}.html" for path in lessons]
-    titles = [lesson_title(path) for path in lessons]
-    style = f"<style>{STYLE}</style>"
-    pages = []
-    for i, path in enumerate(lessons):
-        nb = nbformat.read(path, as_version=4)
-        if execute:
-            ExecutePreprocessor(timeout=180, kernel_name="python3").preprocess(
-                nb, {"metadata": {"path": str(notebooks)}}
-            )
-        body, _ = exporter.from_notebook_node(nb)
-        body = body.replace("</head>", f"{style}</head>", 1)
-        body = body.replace("<main>", "<main>" + navigation(names, titles, i, "top"), 1)
-        body = body.replace("</main>", navigation(names, titles, i, "bottom") + "</main>", 1)
-        page = out / names[i]
-        page.write_text(body, encoding="utf-8")
-        pages.append(page)
+    return HTMLExporter(
+        config=config,
+        extra_loaders=[DictLoader({"site.html.j2": TEMPLATE})],
+        template_file="site.html.j2",
+    )
+
+
+def lesson_page(nb, exporter, nav_top: str, nav_bottom: str) -> str:
+    """The HTML page of the executed lesson ``nb``: its widgets' controls disabled, a note on
+    each widget, the site's style and the navigation links added."""
+    notes = static_notes(nb)
+    disable_controls(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"static_notes": notes, "static_note": NOTE})
+    body = body.replace("</head>", f"<style>{STYLE}</style></head>", 1)
+    body = body.replace("<main>", "<main>" + nav_top, 1)
+    return body.replace("</main>", nav_bottom + "</main>", 1)
+
+
+def index_page(names: list[str], titles: list[str], lessons: list[Path]) -> str:
+    """The site's ``index.html``: the lessons in order, each with its aim."""
     items = "\n".join(
         f'  <li><a href="{name}">{html.escape(title)}</a><p>{_inline(lesson_aim(path))}</p></li>'
         for name, title, path in zip(names, titles, lessons, strict=True)
     )
-    (out / "index.html").write_text(
+    return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Margin on crypto perpetual futures</title>{style}</head>\n"
+        f"<title>Margin on crypto perpetual futures</title><style>{STYLE}</style></head>\n"
         '<body class="course-index">\n'
         "<h1>Margin on crypto perpetual futures — the course</h1>\n"
         "<p><em>Educational material, not trading advice.</em></p>\n"
@@ -187,9 +189,34 @@ def build_site(
         "order. These pages show each lesson as it was last run, its widgets included; the "
         "sliders need a running kernel, so to change the examples open the course in JupyterLab "
         "(see the README).</p>\n<ol>\n"
-        f"{items}\n</ol>\n</body></html>\n",
-        encoding="utf-8",
+        f"{items}\n</ol>\n</body></html>\n"
     )
+
+
+def build_site(
+    js_modules: Path, out: Path, notebooks: Path = ROOT / "notebooks", execute: bool = True
+) -> list[Path]:
+    """Export every ``NN_*.ipynb`` lesson to ``out`` as HTML that loads nothing from the network."""
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    copy_static(js_modules, out)
+    exporter = lesson_exporter()
+    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    names = [f"{path.stem}.html" for path in lessons]
+    titles = [lesson_title(path) for path in lessons]
+    pages = []
+    for i, path in enumerate(lessons):
+        nb = nbformat.read(path, as_version=4)
+        if execute:
+            ExecutePreprocessor(timeout=180, kernel_name="python3").preprocess(
+                nb, {"metadata": {"path": str(notebooks)}}
+            )
+        top, bottom = navigation(names, titles, i, "top"), navigation(names, titles, i, "bottom")
+        page = out / names[i]
+        page.write_text(lesson_page(nb, exporter, top, bottom), encoding="utf-8")
+        pages.append(page)
+    (out / "index.html").write_text(index_page(names, titles, lessons), encoding="utf-8")
     return pages
 
 
