@@ -283,6 +283,7 @@ def _liquidation_pane(base: str) -> Pane:
     intro = ("The mark price at which a position is liquidated, one-way or hedge mode, isolated or cross, "
              "with a symbol's tiers or a rate and cum typed in. Try the exchange's FAQ examples:")
     pane = Pane(intro, controls, compute, headline, base, shown, extra=[ipw.HBox(buttons, layout=_wrap())])
+    pane.examples = dict(zip(FAQ, buttons, strict=True))
     return pane
 
 
