@@ -31,10 +31,16 @@ if not (SITE / "index.html").exists():
     )
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site without writing a line per request to the test's output."""
+
+    def log_message(self, fmt: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def site_url():
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
