@@ -335,4 +335,8 @@ def hedge_cross(ql: float, epl: float, qs: float, eps: float, wb: float, omm: fl
         )
     shared = "Both legs draw on one cross balance, so they share the price; each leg's tier is taken there."
     notes = (note, shared, SYMBOLS)
+    smallest = min(ql, qs) * min(epl, eps, *(x for x in found if x == x))  # the smallest leg's notional
+    if table is None and smallest * flat[0] < flat[1]:  # type: ignore[index]
+        notes += ("A flat rate's cum is taken from each leg's MM, and here it exceeds a leg's notional × "
+                  "MMR, which no tier has: check the figures.",)  # fmt: skip
     return (("on a fall", low), ("on a rise", high)), tuple(steps), "; ".join(tiers), notes

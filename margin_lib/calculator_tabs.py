@@ -65,9 +65,10 @@ _CSS = """<style>
 .mc-calc .mc-intro { margin: 2px 0 8px; line-height: 1.4; }
 .mc-calc .mc-result { font-size: 1.15em; font-weight: bold; margin: 6px 0 4px; line-height: 1.4; }
 .mc-calc .mc-refused { color: #9a3412; }
-.mc-calc .mc-working pre { white-space: pre-wrap; overflow-wrap: break-word; font-size: 12.5px;
-  line-height: 1.45; margin: 4px 0; padding: 6px 8px; background: var(--jp-layout-color2, #f3f3f3); }
-.mc-calc .mc-working p { margin: 4px 0; line-height: 1.35; overflow-wrap: break-word; }
+.mc-calc .mc-working pre { white-space: pre-wrap; word-break: normal; overflow-wrap: break-word;
+  font-size: 12.5px; line-height: 1.45; margin: 4px 0; padding: 6px 8px;
+  background: var(--jp-layout-color2, #f3f3f3); }
+.mc-calc .mc-working p { margin: 4px 0; line-height: 1.35; word-break: normal; overflow-wrap: break-word; }
 @media (max-width: 640px) {
   .mc-calc .mc-field > .widget-label,
   .mc-calc .widget-toggle-buttons.mc-field > .widget-label { width: 100% !important; text-align: left; }
