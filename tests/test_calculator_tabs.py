@@ -403,3 +403,16 @@ def test_no_price_shows_dashes_and_says_why():
     t.controls["roe_pct"].value = "-1,500"  # a long at 10x cannot lose more than 1,000 %
     assert headline(t) == "Target price: -- (no such price)"
     assert "a long can only reach an ROE above −1,000 %" in t.text()
+
+
+def test_the_benchmark_script_runs():
+    """benchmarks/bench_calculator_tabs.py (the kernel part) keeps working; its figures are not tested."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_calculator_tabs.py"
+    cmd = [sys.executable, str(script), "--repeats", "2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=script.parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "Liquidation price" in done.stdout and "slowest control" in done.stdout
