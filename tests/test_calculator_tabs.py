@@ -416,3 +416,17 @@ def test_the_benchmark_script_runs():
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=script.parents[1])
     assert done.returncode == 0, done.stderr
     assert "Liquidation price" in done.stdout and "slowest control" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "q, margin, lp, mm",
+    [("0.01", "100", "90,361.45", "4.00 USDT (tier 1)"), ("0.01", "200", "80,321.29", "4.00 USDT (tier 1)"),
+     ("10", "20,000", "98,490.19", "5,000.00 USDT (tier 3)"),
+     ("5", "10,000", "98,432.16", "2,200.00 USDT (tier 2)"),
+     ("50", "100,000", "98,747.47", "38,000.00 USDT (tier 4)")],
+)  # fmt: skip
+def test_lesson_2s_figures_typed_into_the_liquidation_tab(q, margin, lp, mm):
+    p = tabs().panes["Liquidation price"]
+    set_values(p, quantity=q, wallet_balance=margin, entry_price="100,000")
+    assert headline(p) == f"Liquidation price: {lp} USDT"
+    assert f"= {mm}" in p.text()
