@@ -9,13 +9,13 @@ LAB_DIR ?= notebooks
 # JupyterLab refuses to run as root unless told to; add the flag only when needed.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: test lint notebooks student site lab app bench fuzz clean
+.PHONY: test lint notebooks student assignments site lab app bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,teach]"
 	@# Build matplotlib's font cache now, so its warning never lands in a lesson's output.
 	$(BIN)/python -c "import matplotlib.pyplot"
 	@touch $(STAMP)
@@ -40,6 +40,11 @@ lint: $(STAMP)
 # Student copies of the lessons (solutions removed, self-checks kept) in student/.
 student: $(STAMP)
 	$(BIN)/python -m tools.classroom notebooks student
+
+# nbgrader source notebooks in assignments/ (solutions marked, autograded test cells added); then
+# `cd assignments && ../.venv/bin/nbgrader generate_assignment 01_initial_margin` (docs/teaching.md).
+assignments: $(STAMP)
+	$(BIN)/python -m tools.assignments notebooks assignments
 
 # The course as static HTML in site/ (widgets, plots and formulas render with no network at all);
 # the widget renderer, require.js and MathJax come from the npm registry at build time.

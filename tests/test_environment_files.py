@@ -82,7 +82,8 @@ def test_ci_calls_make_test_and_makefile_installs_what_tests_need():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "|| true" not in ci
     makefile = (ROOT / "Makefile").read_text()
-    assert 'pip install --quiet -e ".[lab,test]"' in makefile
+    # the teach extra (nbgrader) too, so `make test` runs the autograding test rather than skip it
+    assert 'pip install --quiet -e ".[lab,test,teach]"' in makefile
     assert "-m venv $(VENV)" in makefile
     assert "--ip=127.0.0.1" in makefile and "--allow-root" in makefile
 
@@ -96,6 +97,8 @@ def test_the_library_installs_lean_and_holds_no_course_building_tools():
     env, _ = _environment()
     testing = {_parse(req)[0] for req in project["optional-dependencies"]["test"]}
     assert not testing & set(env), "the test tools stay out of the learners' environment"
+    teaching = {_parse(req)[0] for req in project["optional-dependencies"]["teach"]}
+    assert teaching == {"nbgrader"} and not teaching & set(env), "nbgrader is for teachers only"
     for tool in ("site.py", "classroom.py"):  # course-building, not for learners to import
         assert not (ROOT / "margin_lib" / tool).exists()
     assert (ROOT / "tools" / "site.py").exists() and (ROOT / "tools" / "classroom.py").exists()

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["student_copy", "write_student_copies"]
+__all__ = ["NOTE", "solutions_span", "student_copy", "write_student_copies"]
 
 NOTE = (
     "## Solutions\n\n"
@@ -34,20 +34,31 @@ def _is_heading(cell: dict[str, Any], title: str) -> bool:
     return cell.get("cell_type") == "markdown" and _text(cell).lstrip().startswith(title)
 
 
-def student_copy(notebook: dict[str, Any]) -> dict[str, Any]:
-    """A student version of a lesson (nbformat 4 JSON as a dict): solutions out, outputs cleared.
+def solutions_span(cells: list[dict[str, Any]]) -> tuple[int, int]:
+    """Where a lesson's ``## Solutions`` section lies: the index of its heading cell and of the
+    next ``## `` heading (the section is ``cells[start:end]``).
 
     Raises ``ValueError`` if the lesson has no ``## Solutions`` heading, or no ``## `` section
     after it.
     """
-    cells = notebook["cells"]
     start = next((i for i, c in enumerate(cells) if _is_heading(c, "## Solutions")), None)
     end = None
     if start is not None:
         end = next((i for i in range(start + 1, len(cells)) if _is_heading(cells[i], "## ")), None)
     if start is None or end is None:
         raise ValueError("a lesson needs a '## Solutions' heading followed by another '## ' section")
-    kept = cells[:start] + [{"cell_type": "markdown", "metadata": {}, "source": NOTE}] + cells[end:]
+    return start, end
+
+
+def student_copy(notebook: dict[str, Any], note: str = NOTE) -> dict[str, Any]:
+    """A student version of a lesson (nbformat 4 JSON as a dict): solutions out, outputs cleared.
+
+    The ``## Solutions`` section becomes one markdown cell, ``note``. Raises ``ValueError`` if
+    the lesson has no ``## Solutions`` heading, or no ``## `` section after it.
+    """
+    cells = notebook["cells"]
+    start, end = solutions_span(cells)
+    kept = cells[:start] + [{"cell_type": "markdown", "metadata": {}, "source": note}] + cells[end:]
     out_cells = []
     for i, cell in enumerate(kept):
         new = {k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")}
