@@ -61,10 +61,9 @@ lab: $(STAMP)
 
 # The calculator page, served by Voila (no code shown, no token on 127.0.0.1).
 APP_PORT ?= 8866
+# Voilà with notebooks/app/voila.json, as the browser tests and the benchmark start it.
 app: $(STAMP)
-	@echo "Serving the margin calculator at http://127.0.0.1:$(APP_PORT)/ (Ctrl-C to stop)."
-	$(BIN)/python -m voila notebooks/app/margin_calculator.ipynb --no-browser --port=$(APP_PORT) \
-		--Voila.ip=127.0.0.1 --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
+	$(BIN)/python -m margin_lib.app_server --port=$(APP_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
