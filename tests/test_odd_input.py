@@ -216,7 +216,8 @@ def test_the_widgets_kept_results_take_arrays_and_keep_true_apart_from_one():
 
     assert isolated_margin.view(move_pct=np.array(-5.0)) == isolated_margin.view(move_pct=-5.0)
     assert comparison.view(1_000.0, np.array([10.0]), -8.0, 5.0) == comparison.view(1_000.0, 10.0, -8.0, 5.0)
-    assert isolated_margin.rescue_run(final_move=np.array(-0.8)) == isolated_margin.rescue_run(final_move=-0.8)
+    rescue = isolated_margin.rescue_run
+    assert rescue(final_move=np.array(-0.8)) == rescue(final_move=-0.8)
     assert stress_lab.simulate(n_paths=np.array(3), days=1)["BTCUSDT"].shape[0] == 3
     isolated_margin.view(leverage=1)
     with pytest.raises(InvalidInputError, match=r"leverage \(x\) must be a number; got True"):
