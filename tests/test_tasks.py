@@ -85,3 +85,14 @@ def test_a_dry_run_prints_the_commands_and_runs_nothing():
     out = subprocess.run([sys.executable, "-m", "tools.tasks", "lint", "--dry-run"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout  # fmt: skip
     assert out.strip().splitlines()[-1].endswith("-m ruff check .")
+
+
+def test_the_server_load_benchmark_runs_and_leaves_nothing_behind():
+    """benchmarks/bench_app_load.py, at its smallest (one session, two moves): it serves the
+    page, times the moves, closes the session and stops the server with no process left."""
+    pytest.importorskip("psutil")
+    out = subprocess.run([sys.executable, "benchmarks/bench_app_load.py", "--levels", "1", "--duration", "2"],
+                         cwd=ROOT, check=True, capture_output=True, text=True, timeout=300).stdout  # fmt: skip
+    row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["1"])
+    assert row[1].endswith("ms") and row[-1] in ("yes", "NO")
+    assert "none is left" in out
