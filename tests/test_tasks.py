@@ -91,8 +91,8 @@ def test_the_server_load_benchmark_runs_and_leaves_nothing_behind():
     """benchmarks/bench_app_load.py, at its smallest (one session, two moves): it serves the
     page, times the moves, closes the session and stops the server with no process left."""
     pytest.importorskip("psutil")
-    out = subprocess.run([sys.executable, "benchmarks/bench_app_load.py", "--levels", "1", "--duration", "2"],
-                         cwd=ROOT, check=True, capture_output=True, text=True, timeout=300).stdout  # fmt: skip
+    cmd = [sys.executable, "benchmarks/bench_app_load.py", "--levels", "1", "--duration", "2"]
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300).stdout
     row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["1"])
     assert row[1].endswith("ms") and row[-1] in ("yes", "NO")
     assert "none is left" in out
