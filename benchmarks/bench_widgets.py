@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import importlib
 import io
+import json
 import os
 import signal
 import socket
@@ -38,6 +39,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as ipw
 import matplotlib
@@ -132,7 +134,7 @@ def kernel_latency(module: str, repeats: int) -> list[tuple[str, str, float, flo
 
 #: True once the calculator shows its table and a drawn plot: then the time since navigation began.
 _SHOWN = """() => {
-  const img = document.querySelector('.calc-page img.widget-image');
+  const img = document.querySelector('.calc-page img.calc-plot');
   const table = document.querySelector('.calc-page .calc-table');
   const shown = img && table && img.complete && img.naturalWidth > 0
     && img.getBoundingClientRect().height > 0;
@@ -140,14 +142,15 @@ _SHOWN = """() => {
 }"""
 #: True once the table and the plot have both changed since ``[text, src]``.
 _CHANGED = """([text, src]) => {
-  const img = document.querySelector('.calc-page img.widget-image');
+  const img = document.querySelector('.calc-page img.calc-plot');
   const summary = document.querySelector('.calc-page .calc-summary');
-  return summary && summary.innerText !== text && img.src !== src && img.complete && img.naturalWidth > 0;
+  return !!(summary && img && summary.innerText !== text && img.src !== src && img.complete
+    && img.naturalWidth > 0);
 }"""
 #: Requests that stay on this machine (everything else is blocked).
 LOCAL = ("http://127.0.0.1", "data:", "blob:")
 _STATE = "() => [document.querySelector('.calc-page .calc-summary').innerText, " \
-         "document.querySelector('.calc-page img.widget-image').src]"
+         "document.querySelector('.calc-page img.calc-plot').src]"
 
 
 @contextlib.contextmanager
@@ -179,38 +182,58 @@ def _kernels(pid: int) -> list[psutil.Process]:
     return [c for c in psutil.Process(pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
 
 
+def _first_render(context, url: str) -> tuple[Any, float]:
+    """A new page of ``context`` at 1280 × 900 on ``url``: the page, and seconds from the start of
+    its navigation to the table and the plot shown."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url, wait_until="commit", timeout=90_000)
+    shown = page.wait_for_function(_SHOWN, polling="raf", timeout=90_000)
+    return page, shown.json_value() / 1000
+
+
 def browser_figures(repeats: int, loads: int = 5, gap: float = 8.0) -> dict[str, list[float]]:
-    """First renders (s), key-press latencies (ms) and kernel memory (MiB) in Chromium."""
+    """In Chromium: first renders (s) in fresh contexts ("first") and, after one load that fills
+    the browser's cache, in the same context ("cached"); key-press latencies (ms) on the last
+    page; and the memory (MiB) of that page's kernel. Loads are ``gap`` seconds apart, time for
+    the pool's next kernel to start and run the notebook."""
     from playwright.sync_api import sync_playwright
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-    out: dict[str, list[float]] = {"first": [], "key": [], "kernel_mib": []}
+    out: dict[str, list[float]] = {"first": [], "cached": [], "key": [], "kernel_mib": []}
     with _served() as (url, pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         time.sleep(gap)  # the first preheated kernel is ready
-        for i in range(loads):
+        for _ in range(loads):
             context = browser.new_context()  # nothing cached
             context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
-            page = context.new_page()
-            page.set_viewport_size({"width": 1280, "height": 900})
-            page.goto(url, wait_until="commit", timeout=90_000)
-            shown = page.wait_for_function(_SHOWN, polling="raf", timeout=90_000)
-            out["first"].append(shown.json_value() / 1000)
-            if i == loads - 1:  # the last page: key presses on a slider, and the kernels' memory
-                handle = page.locator(".widget-slider", has_text="BTC move (%)").locator(".noUi-handle")
-                handle.focus()
-                for k in range(repeats):
-                    before = page.evaluate(_STATE)
-                    t = time.perf_counter()
-                    page.keyboard.press("ArrowLeft" if k % 2 == 0 else "ArrowRight")
-                    page.wait_for_function(_CHANGED, arg=before, polling="raf", timeout=30_000)
-                    out["key"].append((time.perf_counter() - t) * 1000)
-                out["kernel_mib"] = [k.memory_info().rss / 2**20 for k in _kernels(pid)]
+            page, seconds = _first_render(context, url)
+            out["first"].append(seconds)
             page.close(run_before_unload=True)
             context.close()
-            if i < loads - 1:
-                time.sleep(gap)  # the pool's next kernel starts and runs the notebook
+            time.sleep(gap)
+        context = browser.new_context()
+        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
+        for i in range(4):  # the first fills the cache
+            page, seconds = _first_render(context, url)
+            if i:
+                out["cached"].append(seconds)
+            if i < 3:
+                page.close(run_before_unload=True)
+                time.sleep(gap)
+        handle = page.locator(".widget-slider", has_text="BTC move (%)").locator(".noUi-handle")
+        handle.focus()
+        for k in range(repeats):
+            before = page.evaluate(_STATE)
+            t = time.perf_counter()
+            page.keyboard.press("ArrowLeft" if k % 2 == 0 else "ArrowRight")
+            page.wait_for_function(_CHANGED, arg=before, polling="raf", timeout=30_000)
+            out["key"].append((time.perf_counter() - t) * 1000)
+        config = page.evaluate("document.getElementById('jupyter-config-data').textContent")
+        kernel = json.loads(config)["kernelId"]  # its process is started with kernel-<id>.json
+        mine = [k for k in _kernels(pid) if kernel in " ".join(k.cmdline())]
+        out["kernel_mib"] = [k.memory_info().rss / 2**20 for k in mine]
         browser.close()
     return out
 
@@ -242,13 +265,15 @@ def main() -> None:
         print(f"  {module.removeprefix('margin_lib.'):<40} {slider:6.1f} ms   {worst:6.1f} ms")
     if args.browser or args.browser_only:
         got = browser_figures(args.repeats)
-        first, key = got["first"], statistics.median(got["key"])
+        first, cached, key = got["first"], got["cached"], statistics.median(got["key"])
         print(f"calculator in Chromium, first render (table and plot shown, fresh context each): median "
               f"{statistics.median(first):.2f} s, range {min(first):.2f}-{max(first):.2f} s  target < 1.5 s: "
               f"{'MET' if statistics.median(first) < 1.5 else 'MISSED'}")  # fmt: skip
+        print(f"calculator in Chromium, first render with the browser's cache filled: median "
+              f"{statistics.median(cached):.2f} s, range {min(cached):.2f}-{max(cached):.2f} s")  # fmt: skip
         print(f"calculator in Chromium, key press -> new table and plot: median {key:.0f} ms  "
               f"target < 250 ms: {'MET' if key < 250 else 'MISSED'}")  # fmt: skip
-        print("kernel memory (resident): " + ", ".join(f"{m:.0f} MiB" for m in got["kernel_mib"]))
+        print("the page's kernel, resident memory: " + ", ".join(f"{m:.0f} MiB" for m in got["kernel_mib"]))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ phone, the table as HTML, and the wiring that redraws the table and the plot aft
 * Refused input replaces the table with one sentence ("⚠ ...") and hides the plot; warnings are
   caught, so none reaches the page.
 
-The table and the plot are an :class:`ipywidgets.HTML` and an :class:`ipywidgets.Image` whose
-values are replaced at each change (no output area to clear).
+The table and the plot are two :class:`ipywidgets.HTML` whose values are replaced at each change
+(no output area to clear); the plot is an ``<img>`` with its PNG inline (:func:`plot_html`).
 """
 
 from __future__ import annotations
 
+import base64
 import html as _html
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -24,13 +25,14 @@ from typing import Any
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
+from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 from .errors import MarginError
 from .plots import steady_axes
 from .rendering import FigureRenderer
 from .widgets import error_message
 
-__all__ = ["CSS", "build_widget", "controls_for", "table_html"]
+__all__ = ["CSS", "build_widget", "controls_for", "plot_html", "table_html"]
 
 #: Below this width (CSS pixels) the table turns into cards.
 NARROW = 640
@@ -45,10 +47,11 @@ CSS = f"""<style>
 .calc-summary {{ font-size: 14px; line-height: 1.45; }}
 .calc-table {{ width: auto; border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }}
 .calc-table th, .calc-table td {{ padding: 3px 10px; white-space: nowrap; border-bottom: 1px solid #ddd; }}
-.calc-table td {{ text-align: right; }}
-.calc-table th[scope=row], .calc-table thead th {{ text-align: left; }}
+.calc-table td, .calc-table thead th {{ text-align: right; }}
+.calc-table th[scope=row] {{ text-align: left; }}
 .calc-table thead th {{ font-weight: 600; vertical-align: bottom; }}
 .calc-error {{ font-size: 15px; color: #a00; max-width: 40em; }}
+.calc-plot {{ display: block; width: 100%; max-width: {PLOT_WIDTH}px; height: auto; margin-top: 8px; }}
 @media (max-width: {NARROW}px) {{
   .calc-table, .calc-table tbody, .calc-table tr {{ display: block; width: 100%; }}
   .calc-table thead {{ display: none; }}
@@ -58,35 +61,38 @@ CSS = f"""<style>
   .calc-table td::before {{ content: attr(data-label); text-align: left; white-space: normal; color: #555; }}
 }}
 </style>"""
-_STYLE = {"description_width": "128px"}
-
-
-def _layout(**extra: str) -> ipw.Layout:
-    return ipw.Layout(width="auto", max_width="440px", **extra)  # stretched to the column, less margins
+LABEL_WIDTH = "128px"
 
 
 def controls_for(defaults: Mapping[str, Any], labels: Mapping[str, str], *, fees: list[str], modes: list[str],
                  sides: list[str]) -> dict[str, ipw.Widget]:  # fmt: skip
-    """The page's controls, keyed like ``defaults``, described by ``labels``."""
+    """The page's controls, keyed like ``defaults``, described by ``labels``.
+
+    Controls of a kind share one layout and one style (a page with half as many widget models
+    to send and build shows sooner); each control stretches to its column, less its margins.
+    """
+    wide = ipw.Layout(width="auto", max_width="440px")
+    row = ipw.Layout(width="auto", max_width="440px", height="32px", display="flex", align_items="center")
+    text_style = TextStyle(description_width=LABEL_WIDTH)
+    slider_style = ipw.SliderStyle(description_width=LABEL_WIDTH)
+    buttons_style = ipw.ToggleButtonsStyle(description_width=LABEL_WIDTH, button_width="auto")
 
     def text(key: str) -> ipw.Widget:
         return ipw.Text(value=f"{defaults[key]:,.0f}", description=labels[key], continuous_update=False,
-                        style=_STYLE, layout=_layout())  # fmt: skip
+                        style=text_style, layout=wide)  # fmt: skip
 
     def leverage(key: str) -> ipw.Widget:
         return ipw.IntSlider(value=int(defaults[key]), min=1, max=150, step=1, description=labels[key],
-                             continuous_update=False, style=_STYLE, layout=_layout())  # fmt: skip
+                             continuous_update=False, style=slider_style, layout=wide)  # fmt: skip
 
     def move(key: str) -> ipw.Widget:
         return ipw.FloatSlider(value=defaults[key], min=-60, max=60, step=0.5, description=labels[key],
-                               continuous_update=False, readout_format=".1f", style=_STYLE,
-                               layout=_layout())  # fmt: skip
+                               continuous_update=False, readout_format=".1f", style=slider_style,
+                               layout=wide)  # fmt: skip
 
     def buttons(key: str, options: list[str]) -> ipw.Widget:
         return ipw.ToggleButtons(options=options, value=defaults[key], description=labels[key],
-                                 style={**_STYLE, "button_width": "auto"},
-                                 layout=_layout(height="32px", display="flex",
-                                                align_items="center"))  # fmt: skip
+                                 style=buttons_style, layout=row)  # fmt: skip
 
     controls = {"wallet": text("wallet"), "fees": buttons("fees", fees)}
     for coin in ("btc", "eth"):
@@ -122,6 +128,15 @@ def table_html(head: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
             f"<p class='calc-note'>{words}</p></div>")  # fmt: skip
 
 
+def plot_html(png: bytes) -> str:
+    """The plot as an ``<img>`` with its PNG inline (text, not a binary buffer: Voilà 0.5 mistakes
+    a binary message for its own newer format when a client speaks the older protocol, and then
+    spins, so the page sends none)."""
+    data = base64.b64encode(png).decode("ascii")
+    alt = "BTC's margin balance against its price"
+    return f"<img class='calc-plot' alt=\"{alt}\" src='data:image/png;base64,{data}'>"
+
+
 def build_widget(
     controls: Mapping[str, ipw.Widget],
     view: Callable[..., str],
@@ -142,23 +157,24 @@ def build_widget(
     placed = [key for column in columns for key in column]
     if sorted(placed) != sorted(controls):
         raise ValueError(f"columns must hold each of the controls {sorted(controls)} once; got {placed}")
+    plain, style = ipw.Layout(), HTMLStyle()  # shared by the boxes and the texts
     boxes = []
     for column in columns:
-        box = ipw.VBox([controls[key] for key in column])
+        box = ipw.VBox([controls[key] for key in column], layout=plain)
         box.add_class("calc-column")
         boxes.append(box)
     row = ipw.HBox(boxes, layout=ipw.Layout(flex_flow="row wrap"))
     row.add_class("calc-columns")
-    summary = ipw.HTML()
-    size = ipw.Layout(width="100%", max_width=f"{PLOT_WIDTH}px", height="auto", margin="8px 0 0 0")
-    image = ipw.Image(format="png", layout=size)
+    head = ipw.HTML(f"<b>{_html.escape(title)}</b>{CSS}", layout=plain, style=style)
+    summary = ipw.HTML(layout=plain, style=style)
+    image = ipw.HTML(layout=ipw.Layout(), style=style)  # a layout of its own: hidden after a refusal
     renderer = FigureRenderer()
-    page = ipw.VBox([ipw.HTML(f"<b>{_html.escape(title)}</b>"), row, ipw.HTML(CSS), summary, image])
+    page = ipw.VBox([head, row, summary, image], layout=plain)
     page.add_class("calc-page")
 
     def show(values: dict[str, Any]) -> None:
         try:
-            summary.value, page.text = html(**values), view(**values)
+            table, text = html(**values), view(**values)
             fig = plot(**values)
         except MarginError as exc:
             page.text = error_message(exc)
@@ -167,10 +183,12 @@ def build_widget(
             return
         try:
             steady_axes(fig)  # autoscaled limits rounded, so small changes keep the frame
-            image.value = renderer.render(fig)
-            image.layout.display = None
+            png = renderer.render(fig)
         finally:
             plt.close(fig)
+        # both ready: sent one after the other, so the table and the plot change together
+        summary.value, page.text, image.value = table, text, plot_html(png)
+        image.layout.display = None
 
     def refresh(_change: object = None) -> None:
         values = {key: control.value for key, control in controls.items()}

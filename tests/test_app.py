@@ -251,6 +251,8 @@ def test_a_refusal_replaces_table_and_plot_with_one_sentence():
     page.controls["wallet"].value = "abc"
     assert page.summary.value.startswith("<p class='calc-error'>⚠ wallet (USDT) must be a number")
     assert page.image.layout.display == "none"
+    hidden = [w for w in _tree(page) if w.layout.display == "none"]
+    assert hidden == [page.image], "only the plot is hidden"
     page.controls["wallet"].value = "1,000"
     assert "calc-table" in page.summary.value and page.image.layout.display is None
 
@@ -263,6 +265,24 @@ def test_amount_errors_are_the_engines_error_type():
 
 
 # ---------------------------------------------------------------- the page and its notebook
+def _tree(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _tree(child)
+
+
+def test_the_page_sends_no_binary_buffers():
+    """Voilà 0.5 reads every binary message it forwards as its own newer format; from a client of
+    the older protocol it then builds a list billions long and the server spins out of memory.
+    The page's widgets hold text only (the plot inline in an <img>), so no binary message is sent."""
+    page = dashboard()
+    for widget in _tree(page):
+        state = widget.get_state()
+        assert not [k for k, v in state.items() if isinstance(v, (bytes, bytearray, memoryview))], widget
+    assert page.image.value.startswith("<img class='calc-plot'") and "base64," in page.image.value
+
+
+
 def test_page_builds_and_is_stored_executed():
     assert type(dashboard()).__name__ == "VBox"
     nb = json.loads((ROOT / "notebooks" / "app" / "margin_calculator.ipynb").read_text())

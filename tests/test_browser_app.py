@@ -8,18 +8,24 @@ The page's kernels (culling, the cap): test_browser_app_kernels.py."""
 
 from __future__ import annotations
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from browser_support import free_port, serving
 from conftest import is_local
 from matplotlib.text import Text
+from PIL import Image
 
 from margin_lib import app_server
 from margin_lib.app import DEFAULTS, plot, summary
+from margin_lib.plots import steady_axes
 
 #: The table and a drawn plot are on the page.
 SHOWN = """() => {
-  const img = document.querySelector('.calc-page img.widget-image');
+  const img = document.querySelector('.calc-page img.calc-plot');
   const table = document.querySelector('.calc-page .calc-table');
   return !!(img && table && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0);
 }"""
@@ -41,10 +47,22 @@ def _open(page, url: str, width: int, height: int):
     return page
 
 
+#: What the page asks on leaving (Voilà's beforeunload beacon): shut my kernel down. A browser's
+#: closed tab sends it (test_browser_app_kernels.py); Playwright closing the test's context runs
+#: no beforeunload, so the fixtures ask, or the module's pages would fill the kernel cap.
+LEAVE = """async () => {
+  const id = JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId;
+  const form = new FormData();
+  form.append('_xsrf', (document.cookie.match('\\b_xsrf=([^;]*)\\b') || [])[1] || '');
+  await fetch('voila/api/shutdown/' + id, {method: 'POST', body: form});
+}"""
+
+
 @pytest.fixture()
 def calculator(page, app_url, outside_requests):
     """The calculator page at 1280 × 900, loaded, its first table and plot shown."""
     yield _open(page, app_url, 1280, 900)
+    page.evaluate(LEAVE)
     assert outside_requests == [], f"requests left the machine: {outside_requests}"
 
 
@@ -52,6 +70,7 @@ def calculator(page, app_url, outside_requests):
 def phone(page, app_url, outside_requests):
     """The calculator page at 390 × 844, a phone held upright."""
     yield _open(page, app_url, 390, 844)
+    page.evaluate(LEAVE)
     assert outside_requests == [], f"requests left the machine: {outside_requests}"
 
 
@@ -116,7 +135,7 @@ def test_a_bad_value_is_refused_in_a_sentence_and_the_page_keeps_working(calcula
     _type(page, label, typed)
     _wait_text(page, "⚠")
     assert _summary(page).strip() == message
-    assert not page.locator(".calc-page img.widget-image").is_visible()  # no plot of the refused values
+    assert not page.locator(".calc-page img.calc-plot").is_visible()  # no plot of the refused values
     shown = page.inner_text("body")
     for word in ("Traceback", "Warning", "btc_size", "eth_size", ".py"):
         assert word not in shown
@@ -134,6 +153,48 @@ def test_taker_fees_on_the_defaults_say_which_control_to_change(calculator):
     _type(page, "wallet (USDT)", "1,005")
     page.wait_for_function(SHOWN, timeout=60_000)
     assert _rows(page) == _expected(DEFAULTS | dict(wallet=1_005.0, fees="taker"))
+
+
+# ---------------------------------------------------------------- items 2 and 3: what the page shows
+def _shown_plot(page) -> np.ndarray:
+    src = page.eval_on_selector(".calc-page img.calc-plot", "img => img.src")
+    png = base64.b64decode(src.split("base64,", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _drawn(values) -> np.ndarray:
+    """The kernel's figure for ``values``, drawn the ordinary way (a full draw, no fast redraw)."""
+    fig = plot(**values)
+    steady_axes(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return np.asarray(Image.open(buffer).convert("RGB")).astype(int)
+
+
+def test_after_a_liquidation_the_page_shows_what_happened(calculator, tmp_path):
+    """150x isolated, BTC −8 %: the table says BTC was liquidated and 33.33 USDT (its margin) lost,
+    and the plot on the page is the kernel's drawing of it (a cross at balance 0, the loss in
+    the title: test_app.py checks that drawing)."""
+    page = calculator
+    _slider(page, "BTC leverage (x)").focus()
+    page.keyboard.press("End")  # 150x
+    _wait_text(page, "at 150x")
+    before = page.eval_on_selector(".calc-page img.calc-plot", "img => img.src")
+    mode = page.locator(".widget-toggle-buttons", has_text="BTC mode")
+    mode.get_by_role("button", name="isolated").click()
+    _wait_text(page, "(isolated)")
+    changed = "src => document.querySelector('.calc-page img.calc-plot').src !== src"
+    page.wait_for_function(changed, arg=before, timeout=60_000)
+    page.wait_for_function(SHOWN, timeout=60_000)
+    values = DEFAULTS | dict(btc_leverage=150, btc_mode="isolated")
+    mine = _rows(page)[0]
+    assert mine[0] == "your set-up" and mine[4:6] == ["BTC", f"{5_000 / 150:,.2f} USDT"]
+    shown, drawn = _shown_plot(page), _drawn(values)
+    Image.fromarray(shown.astype(np.uint8)).save(tmp_path / "shown.png")
+    Image.fromarray(drawn.astype(np.uint8)).save(tmp_path / "drawn.png")
+    assert shown.shape == drawn.shape
+    assert (np.abs(shown - drawn).sum(axis=2) > 60).mean() < 0.002, "the page shows the kernel's drawing"
 
 
 # ---------------------------------------------------------------- item 1: a phone and a wide screen
@@ -200,7 +261,7 @@ def test_at_phone_width_nothing_is_cut_off_the_table_turns_into_rows_and_the_plo
         == '"BTC liq. price (ETH +5.0 %)"'  # fmt: skip
     # the plot: scaled to the screen, its smallest text still at least 9 CSS pixels high
     size = "img => [img.getBoundingClientRect().width, img.naturalWidth]"
-    shown, natural = page.eval_on_selector(".calc-page img.widget-image", size)
+    shown, natural = page.eval_on_selector(".calc-page img.calc-plot", size)
     smallest_pt, width_pt = _smallest_text_pt()
     assert shown >= 340, "the plot takes the screen's width"
     assert natural > shown  # drawn finer than shown: scaled down, and sharp
@@ -216,8 +277,11 @@ def test_on_a_wide_screen_the_columns_stand_side_by_side_and_the_table_is_a_tabl
     (btc_left, btc_top, _), (eth_left, eth_top, _) = page.evaluate(COLUMNS)
     assert eth_left > btc_left and eth_top == btc_top
     assert page.locator(".calc-table thead").is_visible()
-    shown = page.eval_on_selector(".calc-page img.widget-image", "img => img.getBoundingClientRect().width")
-    assert shown == page.eval_on_selector(".calc-page img.widget-image", "img => img.naturalWidth")
+    headings = page.eval_on_selector_all(".calc-table thead th", "ths => ths.map(th => th.innerText)")
+    said = [h.replace("\xa0", " ") for h in headings[1:3]]  # which liquidation price each is
+    assert said == ["BTC liq. price\n(ETH +5.0 %)", "ETH liq. price\n(BTC -8.0 %)"]
+    shown = page.eval_on_selector(".calc-page img.calc-plot", "img => img.getBoundingClientRect().width")
+    assert shown == page.eval_on_selector(".calc-page img.calc-plot", "img => img.naturalWidth")
     page.screenshot(path=str(tmp_path / "calculator-1280.png"), full_page=True)
 
 

@@ -1,12 +1,13 @@
 """The calculator's kernels are cleaned up and capped (Voilà served as `make app` serves it, with
-notebooks/app/voila.json): pages dropped without a goodbye and bare requests leave kernels that
-are shut down once idle for the configured time, and no more than the configured number ever
-run; a request beyond the cap gets a page that says, in a sentence, what to do. Uses Chromium
-through pytest-playwright's fixtures (skipped where Chromium is missing), and takes about as long
-as the configured idle time."""
+notebooks/app/voila.json): a closed page's kernel is shut down at once; pages dropped without a
+goodbye and bare requests leave kernels that are shut down once idle for the configured time;
+and no more than the configured number ever run, a request beyond the cap getting a page that
+says, in a sentence, what to do. Uses Chromium through pytest-playwright's fixtures (skipped
+where Chromium is missing), and takes about as long as the configured idle time."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ IDLE = SETTINGS["MappingKernelManager"]["cull_idle_timeout"]
 EVERY = SETTINGS["MappingKernelManager"]["cull_interval"]
 CAP = SETTINGS["CappedKernelManager"]["max_kernels"]
 POOL = SETTINGS["VoilaConfiguration"]["default_pool_size"]
-SHOWN = "() => !!(document.querySelector('.calc-page img.widget-image') && document.querySelector('.calc-v'))"
+SHOWN = "() => !!(document.querySelector('.calc-page img.calc-plot') && document.querySelector('.calc-v'))"
 
 
 @pytest.fixture()
@@ -77,6 +78,17 @@ def _status(url: str) -> int | str:
         return 0
 
 
+def _running(kernel: str) -> bool:
+    """Whether the kernel ``kernel`` (an id) has a process."""
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if kernel in " ".join(proc.info["cmdline"] or ()) and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.Error:  # ended while being looked at
+            pass
+    return False
+
+
 def _until(condition, seconds: float, what: str) -> float:
     start = time.monotonic()
     while not condition():
@@ -98,6 +110,15 @@ def test_dropped_pages_are_culled_and_no_more_than_the_cap_run(server, context, 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
+        # a page closed as a tab closes (its beforeunload asks Voilà to shut its kernel down): gone now
+        page = context.new_page()
+        page.goto(url, timeout=90_000)
+        page.wait_for_function(SHOWN, timeout=90_000)
+        config = page.evaluate("document.getElementById('jupyter-config-data').textContent")
+        kernel = json.loads(config)["kernelId"]
+        assert _running(kernel)
+        page.close(run_before_unload=True)
+        _until(lambda: not _running(kernel), 15, "the closed page's kernel to be shut down")
         # three pages opened and dropped without a goodbye (no beforeunload: a lid shut, a network lost)
         for _ in range(3):
             page = context.new_page()
