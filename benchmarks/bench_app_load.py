@@ -46,6 +46,7 @@ from margin_lib.app_server import environment, voila_command
 
 SLIDER = "BTC move (%)"
 TARGET_MS = 250.0
+WAIT = 60.0  # seconds a change, or the widgets' state, may take before it counts as lost
 OPEN_TIMEOUT = 180.0  # seconds a learner waits for the page before the session counts as not served
 
 
@@ -120,7 +121,10 @@ class Session:
             frame = await self.ws.read_message()
             if frame is None:
                 return
-            msg = _parse(frame)
+            try:
+                msg = _parse(frame)
+            except (ValueError, struct.error, UnicodeDecodeError):  # a frame this reader does not know
+                continue
             parent = msg.get("parent_header", {}).get("msg_id")
             waiter = self.waiting.get(parent)
             if waiter is None:
@@ -139,10 +143,10 @@ class Session:
         comm = uuid.uuid4().hex
         control = {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}}
         opened = _message(self.session, "comm_open", control, metadata={"version": "1.0.0"})
-        await (await self._send(opened)).done.wait()
+        await asyncio.wait_for((await self._send(opened)).done.wait(), WAIT)
         ask = _message(self.session, "comm_msg", {"comm_id": comm, "data": {"method": "request_states"}})
         waiter = await self._send(ask)
-        await waiter.done.wait()
+        await asyncio.wait_for(waiter.done.wait(), WAIT)
         return waiter.states or {}
 
     async def move(self, k: int) -> None:
@@ -151,7 +155,10 @@ class Session:
         update = _message(self.session, "comm_msg", {"comm_id": self.slider, "data": {
             "method": "update", "state": {"value": value}, "buffer_paths": []}})  # fmt: skip
         start = time.perf_counter()
-        await (await self._send(update)).done.wait()
+        try:
+            await asyncio.wait_for((await self._send(update)).done.wait(), WAIT)
+        except asyncio.TimeoutError:  # counted at the limit: a change that never came back
+            pass
         self.latencies.append(time.perf_counter() - start)
 
     async def close(self, http: AsyncHTTPClient) -> None:
