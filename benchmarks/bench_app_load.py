@@ -1,7 +1,7 @@
 """How many learners one calculator server holds (prints figures; not a test).
 
-Starts the calculator page the way ``make app`` does (``margin_lib.app_server``), on a free
-port of 127.0.0.1 only, with the kernel cap raised above the largest level measured. Then, for
+Starts the calculator page the way ``make app`` does (``margin_lib.app_server.served``), on a
+free port of 127.0.0.1 only, with the kernel cap raised above the largest level measured. Then, for
 each level of 1, 5, 10, 20 and 40 concurrent sessions:
 
 1. opens the sessions at once: each asks for the page (which starts its kernel and runs the
@@ -28,11 +28,8 @@ import json
 import math
 import os
 import re
-import signal
-import socket
 import statistics
 import struct
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,18 +39,12 @@ import psutil
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from margin_lib.app_server import environment, voila_command
+from margin_lib.app_server import served
 
 SLIDER = "BTC move (%)"
 TARGET_MS = 250.0
 WAIT = 60.0  # seconds a change, or the widgets' state, may take before it counts as lost
 OPEN_TIMEOUT = 180.0  # seconds a learner waits for the page before the session counts as not served
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _message(session: str, msg_type: str, content: dict, metadata: dict | None = None) -> dict:
@@ -246,31 +237,17 @@ async def level(base: str, pid: int, n: int, duration: float, idle_mib: float, i
 
 
 async def run(levels: list[int], duration: float) -> None:
-    port = _free_port()
     cap = max(levels) + 4  # measure every level: the page's own cap would refuse beyond it
-    cmd = voila_command(port, f"--CappedKernelManager.max_kernels={cap}")
-    proc = subprocess.Popen(cmd, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        http = AsyncHTTPClient()
-        for _ in range(240):  # until the server answers
-            try:
-                await http.fetch(base + "voila/static/", raise_error=False, request_timeout=5)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("the calculator server stopped at start") from None
-                await asyncio.sleep(0.5)
+    with served(f"--CappedKernelManager.max_kernels={cap}", timeout=120) as server:
         await asyncio.sleep(5)  # the preheated kernel has run the notebook
-        idle_mib, idle_kernels = _memory_mib(proc.pid)
+        idle_mib, idle_kernels = _memory_mib(server.pid)
         print(f"calculator server load; {os.cpu_count()} CPUs; each session moves a slider once a second "
               f"for {duration:g} s; server idle: {idle_mib:.0f} MiB with {idle_kernels} preheated kernel(s)")
         print(f"{'sessions':>8} {'p50':>8} {'p95':>8} {'first render p50/max':>22} {'MiB/session':>12} "
               f"{'kernels':>8} {'left':>5}  p95 < {TARGET_MS:.0f} ms")  # fmt: skip
         rows = []
         for n in levels:
-            r = await level(base, proc.pid, n, duration, idle_mib, idle_kernels)
+            r = await level(server.url, server.pid, n, duration, idle_mib, idle_kernels)
             rows.append(r)
             if "p95" not in r:
                 print(f"{n:>8}  no page served within {OPEN_TIMEOUT:.0f} s: overloaded", flush=True)
@@ -284,18 +261,8 @@ async def run(levels: list[int], duration: float) -> None:
         over = [r["n"] for r in rows if r.get("p95", math.inf) >= TARGET_MS or r["failed"]]
         print(f"p95 passes {TARGET_MS:.0f} ms at: {over[0]} sessions" if over
               else f"p95 stayed under {TARGET_MS:.0f} ms up to {max(levels)} sessions")  # fmt: skip
-    finally:
-        # the kernels run in sessions of their own: found as the server's children, before it stops
-        started = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        _, alive = psutil.wait_procs(started, timeout=15)
-        for p in alive:  # a kernel that did not stop with its server
-            p.kill()
-        print(f"server stopped; of its {len(started)} processes, {len(alive)} had to be killed; none is left")
+    print(f"server stopped; of its {server.started} processes, {server.killed} had to be killed; "
+          f"{server.left} still running")
 
 
 def main() -> None:

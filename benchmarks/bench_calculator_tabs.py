@@ -4,9 +4,10 @@
    working (the update runs synchronously when a value is set), median of repeated changes to new
    values: -1 % per change in a typed box (so no cache can flatter it), the options of toggles and
    lists in turn. Target: under 50 ms.
-2. In the browser (``--browser``; needs Debian's Chromium and Playwright): a scratch notebook showing
-   ``tabs()`` served by Voila on a loopback port; per tab, the time from pressing Enter in a typed
-   box to the changed result on the page, median of repeated changes. Target: under 250 ms.
+2. In the browser (``--browser``; needs Debian's Chromium and Playwright): the calculator page
+   served as ``make app`` serves it (``margin_lib.app_server.served``, a loopback port); per tab,
+   the time from pressing Enter in a typed box to the changed result on the page, median of
+   repeated changes. Target: under 250 ms.
 
 Run: ``.venv/bin/python benchmarks/bench_calculator_tabs.py [--browser] [--repeats N]``.
 """
@@ -15,14 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import ipywidgets as ipw
@@ -33,6 +29,8 @@ from timing import verdict  # noqa: E402
 from margin_lib.calculator import parse_number  # noqa: E402
 from margin_lib.calculator_tabs import TITLES, tabs  # noqa: E402
 
+#: Requests that stay on this machine (everything else is blocked).
+LOCAL = ("http://127.0.0.1", "data:", "blob:")
 #: One typed box per tab for the browser: (title, label).
 BROWSER_BOXES = [
     ("PnL and ROE", "Exit price (USDT)"),
@@ -74,75 +72,41 @@ def kernel_latency(repeats: int) -> dict[str, list[tuple[str, float]]]:
 
 
 def browser_latency(repeats: int) -> dict[str, float]:
-    """Per tab: median ms from Enter in a typed box to the changed result in Chromium."""
-    import nbformat
+    """Per tab: median ms from Enter in a typed box to the changed result in Chromium, on the
+    calculator page served as ``make app`` serves it."""
     from playwright.sync_api import sync_playwright
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-calculator-tabs-"))
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from margin_lib.calculator_tabs import tabs\n\ntabs()")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, folder / "calculator_tabs.ipynb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(folder / "calculator_tabs.ipynb"),
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url, out = f"http://127.0.0.1:{port}/", {}
+    from margin_lib.app_server import served
+
+    out = {}
     changed = (
         "b => { const r = [...document.querySelectorAll('.mc-result')].find(e => e.offsetParent !== null);"
         " return r && r.innerText.trim() !== b; }"
     )
-    try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(url, timeout=5)
-                break
-            except OSError:
-                time.sleep(0.5)
-        args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ]
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
-            page.goto(url, timeout=90_000)
-            page.wait_for_selector(".mc-result", timeout=90_000)
-            for title, label in BROWSER_BOXES:
-                page.locator(".lm-TabBar-tab", has_text=title).click()
-                field = page.locator(".mc-field.widget-text:visible").filter(
-                    has=page.get_by_text(label, exact=True)
-                )
-                box = field.locator("input")
-                start, times = parse_number(label, box.input_value()), []
-                for k in range(1, repeats + 1):
-                    before = page.locator(".mc-result:visible").inner_text().strip()
-                    box.fill(f"{start * 0.99**k:.10g}")
-                    t = time.perf_counter()
-                    box.press("Enter")
-                    page.wait_for_function(changed, arg=before, timeout=30_000)
-                    times.append(time.perf_counter() - t)
-                out[title] = statistics.median(times) * 1000
-            browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+    with served() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
+        page.goto(server.url, timeout=90_000)
+        page.wait_for_selector(".mc-result", state="attached", timeout=90_000)
+        for title, label in BROWSER_BOXES:
+            page.locator(".lm-TabBar-tab", has_text=title).click()
+            labelled = page.get_by_text(label, exact=True)
+            field = page.locator(".mc-field.widget-text:visible").filter(has=labelled)
+            box = field.locator("input")
+            start, times = parse_number(label, box.input_value()), []
+            for k in range(1, repeats + 1):
+                before = page.locator(".mc-result:visible").inner_text().strip()
+                box.fill(f"{start * 0.99**k:.10g}")
+                t = time.perf_counter()
+                box.press("Enter")
+                page.wait_for_function(changed, arg=before, timeout=30_000)
+                times.append(time.perf_counter() - t)
+            out[title] = statistics.median(times) * 1000
+        page.close(run_before_unload=True)
+        browser.close()
     return out
 
 

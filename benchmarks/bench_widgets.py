@@ -30,14 +30,9 @@ import importlib
 import io
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,30 +148,6 @@ _STATE = "() => [document.querySelector('.calc-page .calc-summary').innerText, "
          "document.querySelector('.calc-page img.calc-plot').src]"
 
 
-@contextlib.contextmanager
-def _served() -> Iterator[tuple[str, int]]:
-    """The calculator served as ``make app`` serves it, on a free loopback port: (URL, pid)."""
-    from margin_lib import app_server
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(app_server.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(url + "voila/static/voila.js", timeout=5).close()  # starts no kernel
-                break
-            except OSError:
-                time.sleep(0.5)
-        yield url, proc.pid
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
 def _kernels(pid: int) -> list[psutil.Process]:
     """The kernel processes under the server ``pid``."""
     return [c for c in psutil.Process(pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
@@ -199,10 +170,13 @@ def browser_figures(repeats: int, loads: int = 5, gap: float = 8.0) -> dict[str,
     the pool's next kernel to start and run the notebook."""
     from playwright.sync_api import sync_playwright
 
+    from margin_lib.app_server import served
+
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
     out: dict[str, list[float]] = {"first": [], "cached": [], "key": [], "kernel_mib": []}
-    with _served() as (url, pid), sync_playwright() as p:
+    with served() as server, sync_playwright() as p:
+        url, pid = server.url, server.pid
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         time.sleep(gap)  # the first preheated kernel is ready
         for _ in range(loads):

@@ -31,6 +31,7 @@ from .account_records import AccountReport, liquidation_losses
 from .app_page import build_widget, controls_for, table_html
 from .app_plot import balance_figure
 from .brackets import BracketTable
+from .calculator_tabs import tabs
 from .errors import InvalidInputError, OrderRefusedError
 from .examples import ILLUSTRATIVE_PRICES
 from .fees import TAKER_FEE_RATE
@@ -38,7 +39,8 @@ from .format import pct, price, table, usdt
 from .liquidation import liquidation_price
 
 __all__ = ["Setup", "Row", "Summary", "LABELS", "DEFAULTS", "FEES", "MAX_AMOUNT", "amount", "read_values",
-           "backing", "outcome", "summary", "view", "view_html", "plot", "dashboard"]  # fmt: skip
+           "backing", "outcome", "summary", "view", "view_html", "plot", "dashboard", "CASE_TAB",
+           "calculator_page"]  # fmt: skip
 
 BTC, ETH = "BTCUSDT", "ETHUSDT"
 MODES = ("isolated", "cross")
@@ -334,12 +336,33 @@ def plot(**values: Any) -> Figure:
     return balance_figure(btc, *o["btc_backing"], _table(BTC), mark=mark, moves=m.moves, lost=lost)
 
 
-def dashboard() -> ipw.Widget:
-    """The calculator page: controls for both positions and the moves, the table and the plot."""
+def dashboard(title: str = "Margin calculator (educational material, not trading advice)") -> ipw.Widget:
+    """The two-position view: ``title``, controls for both positions and the moves, the table and
+    the plot (the first tab of :func:`calculator_page`)."""
     controls = controls_for(DEFAULTS, LABELS, fees=list(FEES), modes=list(MODES), sides=list(SIDES))
     columns = [
         ["wallet", "btc_size", "btc_leverage", "btc_side", "btc_mode", "btc_move"],
         ["fees", "eth_size", "eth_leverage", "eth_side", "eth_mode", "eth_move"],
     ]  # the wallet and the fees on top, then the same rows for each coin
-    title = "Margin calculator (educational material, not trading advice)"
     return build_widget(controls, view, plot, html=view_html, title=title, columns=columns)
+
+
+#: The first tab's title: the article's Case A, two positions sharing one wallet.
+CASE_TAB = "Two positions"
+
+
+def calculator_page(lesson_base: str | None = None) -> ipw.Tab:
+    """The whole calculator page: the two-position view (:func:`dashboard`) in the first tab, then
+    the exchange calculator's five tabs (:func:`margin_lib.calculator_tabs.tabs`), each result
+    with its working. ``lesson_base`` is as for ``tabs``: ``None`` (the Voilà page, where the
+    lessons are not served) names each lesson's file instead of linking it.
+
+    >>> page = calculator_page()
+    >>> [page.get_title(i) for i in range(len(page.children))][:3]
+    ['Two positions', 'PnL and ROE', 'Target price']
+    """
+    case = dashboard("Two positions, one wallet (educational material, not trading advice)")
+    page = tabs(lesson_base, before=[(CASE_TAB, case)])
+    page.case = case
+    return page
+

@@ -27,18 +27,27 @@ settings are Voilà's and jupyter_server's own:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
 from traitlets import Integer
 
 __all__ = ["APP_DIR", "NOTEBOOK", "CONFIG", "TEMPLATES", "CappedKernelManager", "command", "voila_command",
-           "environment", "settings", "main"]  # fmt: skip
+           "environment", "settings", "Server", "served", "main"]  # fmt: skip
 
 APP_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "app"
 NOTEBOOK = APP_DIR / "margin_calculator.ipynb"
@@ -115,10 +124,76 @@ def environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def command(port: int) -> list[str]:
+def command(port: int, *extra: str) -> list[str]:
     """The command that serves the page on 127.0.0.1:``port``: what ``make app`` runs, and the
-    browser tests and the benchmark too."""
-    return [sys.executable, "-m", "margin_lib.app_server", f"--port={port}"]
+    browser tests and the benchmarks too (``extra`` Voilà settings go last, see :func:`main`)."""
+    return [sys.executable, "-m", "margin_lib.app_server", f"--port={port}", *extra]
+
+
+@dataclass
+class Server:
+    """A page being served by :func:`served`: its address and the server's process id; once
+    stopped, how many of its processes (kernels) it had, how many outlived it and had to be
+    killed, and how many are still running (none, unless one could not be killed)."""
+
+    url: str
+    pid: int
+    started: int = 0
+    killed: int = 0
+    left: int = 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(*extra: str, timeout: float = 120.0) -> Iterator[Server]:
+    """The page served as ``make app`` serves it, on a free port of 127.0.0.1, with ``extra``
+    Voilà settings; for the browser tests and the benchmarks.
+
+    Yields once the server answers (asking for a static file starts no kernel); on leaving, even
+    after an error, stops the server and every process it started (a kernel that outlives it is
+    killed and counted in :attr:`Server.killed`). Raises ``RuntimeError`` when the server stops,
+    or does not answer within ``timeout`` seconds.
+    """
+    port = _free_port()
+    proc = subprocess.Popen(command(port, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    server = Server(f"http://127.0.0.1:{port}/", proc.pid)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(server.url + "voila/static/voila.js", timeout=5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the calculator page did not start on port {port} within "
+                                       f"{timeout:g} s") from None  # fmt: skip
+                time.sleep(0.5)
+        yield server
+    finally:
+        # kernels run in sessions of their own: found as the server's children, before it stops
+        try:
+            started = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+        except psutil.Error:
+            started = []
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(started, timeout=15)
+        for leftover in alive:
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
+        _, still = psutil.wait_procs(alive, timeout=15)
+        server.started, server.killed, server.left = len(started), len(alive), len(still)
 
 
 def voila_command(port: int, *extra: str) -> list[str]:

@@ -27,9 +27,10 @@ the other boxes keep working.
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as ipw
@@ -37,7 +38,7 @@ import numpy as np
 
 from . import calculator as calc
 from .calculator import FILLS, LABELS, Working, parse_number
-from .errors import MarginError
+from .errors import InvalidInputError, MarginError
 from .format import price
 from .widgets import error_message
 
@@ -70,6 +71,7 @@ _CSS = """<style>
   background: var(--jp-layout-color2, #f3f3f3); }
 .mc-calc .mc-working p { margin: 4px 0; line-height: 1.35; word-break: normal; overflow-wrap: break-word; }
 @media (max-width: 640px) {
+  .mc-calc.widget-tab > .widget-tab-contents { padding: 8px 4px !important; }
   .mc-calc .mc-field > .widget-label,
   .mc-calc .widget-toggle-buttons.mc-field > .widget-label { width: 100% !important; text-align: left; }
 }
@@ -111,7 +113,8 @@ class Pane:
     chosen modes use (the others are hidden and not read)."""
 
     def __init__(self, intro: str, controls: Mapping[str, ipw.Widget], compute: Callable[..., Any],
-                 headline: Callable[[Any], str], base: str, shown: Callable[[dict], set[str]] | None = None,
+                 headline: Callable[[Any], str], base: str | None,
+                 shown: Callable[[dict], set[str]] | None = None,
                  extra: list[ipw.Widget] | None = None) -> None:
         self.controls, self.base = dict(controls), base
         self._compute, self._headline, self._shown = compute, headline, shown
@@ -164,20 +167,25 @@ class Pane:
         return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"</(div|p|pre)>", "\n", joined))).strip()
 
 
-def _working_html(working: Working, base: str) -> str:
+def _working_html(working: Working, base: str | None) -> str:
     steps = html.escape("\n\n".join(step.text() for step in working.steps))
     parts = ["<div><b>Working</b></div>", f"<pre>{steps}</pre>"]
     if working.tier:
         parts.append(f"<p>Tier used: {html.escape(working.tier)}</p>")
     parts += [f"<p>{html.escape(note)}</p>" for note in working.notes]
     for lesson in working.lessons:
+        if base is None:  # a page with no lessons beside it: name the file to open
+            where = posixpath.normpath(posixpath.join("notebooks", lesson.notebook))
+            parts.append(f"<p>Derived in {html.escape(lesson.title)} (<code>{html.escape(where)}</code> "
+                         f"in the course), {html.escape(lesson.section)}.</p>")
+            continue
         href = html.escape(base + lesson.notebook, quote=True)
         parts.append(f'<p>Derived in <a href="{href}" target="_blank" rel="noopener">'
                      f"{html.escape(lesson.title)}</a>, {html.escape(lesson.section)}.</p>")
     return "".join(parts)
 
 
-def _pnl_pane(base: str) -> Pane:
+def _pnl_pane(base: str | None) -> Pane:
     controls = {"side": _toggle("side", ["long", "short"], "long"), "quantity": _box("quantity", "0.01"),
                 "entry_price": _box("entry_price", "100,000"), "exit_price": _box("exit_price", "92,000"),
                 "leverage": _box("leverage", "10")}
@@ -193,7 +201,7 @@ def _pnl_pane(base: str) -> Pane:
     return Pane(intro, controls, compute, headline, base)
 
 
-def _target_pane(base: str) -> Pane:
+def _target_pane(base: str | None) -> Pane:
     controls = {"side": _toggle("side", ["long", "short"], "long"),
                 "aim": _toggle("aim", ["ROE", "PnL"], "ROE"), "entry_price": _box("entry_price", "100,000"),
                 "leverage": _box("leverage", "10"),
@@ -220,7 +228,7 @@ _LIQ_ONE_WAY = ("side", "quantity", "entry_price", "wallet_balance")
 _LIQ_HEDGE = ("long_quantity", "long_entry_price", "short_quantity", "short_entry_price")
 
 
-def _liquidation_pane(base: str) -> Pane:
+def _liquidation_pane(base: str | None) -> Pane:
     tier_options = [("BTCUSDT tiers (2026-09)", "BTCUSDT"), ("ETHUSDT tiers (2026-09)", "ETHUSDT"),
                     ("BTCUSDT tiers of 2021 (the FAQ's)", "BTCUSDT-2021"), ("a flat rate typed in", "flat")]
     controls = {
@@ -292,7 +300,7 @@ def _wrap() -> ipw.Layout:
     return ipw.Layout(display="flex", flex_flow="row wrap")
 
 
-def _max_open_pane(base: str) -> Pane:
+def _max_open_pane(base: str | None) -> Pane:
     symbols = [("BTCUSDT (2026-09 tiers)", "BTCUSDT"), ("ETHUSDT (2026-09 tiers)", "ETHUSDT"),
                ("BTCUSDT (2021 tiers)", "BTCUSDT-2021")]
     controls = {"symbol": _list("symbol", symbols, "BTCUSDT"), "balance": _box("balance", "1,000"),
@@ -314,7 +322,7 @@ def _max_open_pane(base: str) -> Pane:
     return Pane(intro, controls, compute, headline, base)
 
 
-def _open_price_pane(base: str) -> Pane:
+def _open_price_pane(base: str | None) -> Pane:
     start = {1: ("100,000", "0.01"), 2: ("95,000", "0.02")}
     controls: dict[str, ipw.Widget] = {}
     for i in range(1, FILLS + 1):
@@ -336,15 +344,30 @@ def _open_price_pane(base: str) -> Pane:
     return Pane(intro, controls, compute, headline, base)
 
 
-def tabs(lesson_base: str = "../") -> ipw.Tab:
-    """The five tabs (an ``ipywidgets.Tab``). ``lesson_base`` is put before each lesson's notebook
-    name in the links ("../" from ``notebooks/app/``). The tab keeps its :class:`Pane` objects as
-    ``panes``, by title."""
+def tabs(lesson_base: str | None | None = "../", before: Sequence[tuple[str, ipw.Widget]] = ()) -> ipw.Tab:
+    """The five tabs (an ``ipywidgets.Tab``), after the ``(title, widget)`` pairs of ``before``.
+
+    ``lesson_base`` is put before each lesson's notebook name in the links ("../" from
+    ``notebooks/app/``); ``None`` names the lesson's file in the course instead of linking it,
+    for a page served without the lessons beside it (the Voilà page). The tab keeps its
+    :class:`Pane` objects as ``panes``, by title.
+
+    >>> t = tabs(None, before=[("Two positions", ipw.HTML("Case A"))])
+    >>> [t.get_title(i) for i in range(2)], len(t.children)
+    (['Two positions', 'PnL and ROE'], 6)
+    >>> "notebooks/01_initial_margin.ipynb" in t.panes["PnL and ROE"].working.value
+    True
+    """
+    if lesson_base is not None and not isinstance(lesson_base, str):
+        raise InvalidInputError(f"lesson_base must be text (a folder such as '../') or None; "
+                                f"got {lesson_base!r}")
     panes = [make(lesson_base) for make in (_pnl_pane, _target_pane, _liquidation_pane, _max_open_pane,
                                              _open_price_pane)]
     panes[0].box.children = (ipw.HTML(_CSS), *panes[0].box.children)
     layout = ipw.Layout(width="100%", max_width="72em")
-    tab = ipw.Tab(children=[p.box for p in panes], titles=TITLES, layout=layout)
+    titles = [title for title, _ in before] + list(TITLES)
+    children = [widget for _, widget in before] + [p.box for p in panes]
+    tab = ipw.Tab(children=children, titles=titles, layout=layout)
     tab.add_class("mc-calc")
     tab.panes = dict(zip(TITLES, panes, strict=True))
     return tab

@@ -52,3 +52,27 @@ def outside_requests(context) -> Iterator[list[str]]:
 
     context.route("**/*", route)
     yield attempted
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """The calculator page served as ``make app`` serves it (``margin_lib.app_server.served``), on
+    a free loopback port, for every browser test of the session; stopped with its kernels."""
+    from margin_lib import app_server
+
+    try:
+        with app_server.served() as server:
+            yield server.url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+#: What the page asks on leaving (Voilà's beforeunload beacon): shut my kernel down. A browser's
+#: closed tab sends it (test_browser_app_kernels.py); Playwright closing the test's context runs
+#: no beforeunload, so the tests ask, or the session's pages would fill the kernel cap.
+LEAVE = """async () => {
+  const id = JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId;
+  const form = new FormData();
+  form.append('_xsrf', (document.cookie.match('\\b_xsrf=([^;]*)\\b') || [])[1] || '');
+  await fetch('voila/api/shutdown/' + id, {method: 'POST', body: form});
+}"""

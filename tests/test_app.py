@@ -17,8 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from margin_lib.app import DEFAULTS, LABELS, dashboard, plot, view
+from margin_lib.app import CASE_TAB, DEFAULTS, LABELS, calculator_page, dashboard, plot, view
 from margin_lib.app_page import build_widget, controls_for
+from margin_lib.calculator_tabs import TITLES, tabs
 from margin_lib.errors import InvalidInputError
 from margin_lib.examples import CASE_A
 from margin_lib.widgets import safe_text
@@ -288,8 +289,25 @@ def test_page_builds_and_is_stored_executed():
     nb = json.loads((ROOT / "notebooks" / "app" / "margin_calculator.ipynb").read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert [c["execution_count"] for c in code] == [1]
+    assert "calculator_page()" in "".join(code[0]["source"])
+    shown = code[0]["outputs"][0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert state[shown]["model_name"] == "TabModel"
+    assert state[shown]["state"]["titles"] == [CASE_TAB, *TITLES]
     assert "nbval-ignore-output" in code[0]["metadata"]["tags"]
     assert "not trading advice" in "".join(nb["cells"][0]["source"])
+
+
+def test_the_page_puts_the_two_positions_first_then_the_five_calculator_tabs():
+    page = calculator_page()
+    assert [page.get_title(i) for i in range(len(page.children))] == [CASE_TAB, *TITLES]
+    assert page.selected_index == 0 and page.children[0] is page.case
+    assert page.case.text.startswith(dashboard().text.splitlines()[0])
+    # the page is served alone: no link to a lesson that is not beside it
+    for pane in page.panes.values():
+        assert "<a " not in pane.working.value and "</code> in the course" in pane.working.value, pane
+    linked = tabs()  # in JupyterLab, beside the lessons: links
+    assert '<a href="../01_initial_margin.ipynb"' in linked.panes["PnL and ROE"].working.value
 
 
 def test_controls_sit_in_two_columns_one_per_coin_and_amounts_are_typed_as_text():

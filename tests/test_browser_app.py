@@ -14,12 +14,10 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from browser_support import free_port, serving
-from conftest import is_local
+from conftest import LEAVE, is_local
 from matplotlib.text import Text
 from PIL import Image
 
-from margin_lib import app_server
 from margin_lib.app import DEFAULTS, plot, summary
 from margin_lib.plots import steady_axes
 
@@ -31,31 +29,11 @@ SHOWN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    probe = url + "voila/static/voila.js"  # a file: asking for it starts no kernel
-    with serving(app_server.command(port), probe, "Voila"):
-        yield url
-
-
 def _open(page, url: str, width: int, height: int):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(url, timeout=90_000)
     page.wait_for_function(SHOWN, timeout=90_000)
     return page
-
-
-#: What the page asks on leaving (Voilà's beforeunload beacon): shut my kernel down. A browser's
-#: closed tab sends it (test_browser_app_kernels.py); Playwright closing the test's context runs
-#: no beforeunload, so the fixtures ask, or the module's pages would fill the kernel cap.
-LEAVE = """async () => {
-  const id = JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId;
-  const form = new FormData();
-  form.append('_xsrf', (document.cookie.match('\\b_xsrf=([^;]*)\\b') || [])[1] || '');
-  await fetch('voila/api/shutdown/' + id, {method: 'POST', body: form});
-}"""
 
 
 @pytest.fixture()

@@ -8,9 +8,6 @@ where Chromium is missing), and takes about as long as the configured idle time.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 import urllib.error
@@ -19,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
-from browser_support import free_port
 
 from margin_lib import app_server
 
@@ -33,36 +29,28 @@ SHOWN = "() => !!(document.querySelector('.calc-page img.calc-plot') && document
 
 @pytest.fixture()
 def server():
-    """A server of our own (its kernels are counted): (URL, kernel counter), stopped at the end."""
-    port = free_port()
-    proc = subprocess.Popen(app_server.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
+    """A server of our own (its kernels are counted): (URL, kernel counter), stopped at the end
+    with every kernel it started (``app_server.served``)."""
+    with app_server.served() as served:
 
-    def kernels() -> int:
-        """How many kernel processes run under the server (ended ones not counted)."""
-        count = 0
-        try:
-            children = psutil.Process(proc.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return 0
-        for child in children:
+        def kernels() -> int:
+            """How many kernel processes run under the server (ended ones not counted)."""
+            count = 0
             try:
-                count += "ipykernel" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:  # ended while being looked at
-                pass
-        return count
+                children = psutil.Process(served.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                return 0
+            for child in children:
+                try:
+                    alive = child.status() != psutil.STATUS_ZOMBIE
+                    count += alive and "ipykernel" in " ".join(child.cmdline())
+                except psutil.Error:  # ended while being looked at
+                    pass
+            return count
 
-    try:
-        _until(lambda: _status(url + "voila/static/voila.js") == 200, 90, "the server to answer")
         _until(lambda: kernels() == POOL, 90, "the preheated kernel")
-        yield url, kernels
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        yield served.url, kernels
+    assert served.left == 0, "a kernel outlived its server"
 
 
 def _status(url: str) -> int | str:

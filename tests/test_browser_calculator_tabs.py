@@ -1,18 +1,18 @@
-"""The calculator's five tabs in a real browser, on a scratch page (a notebook written at test time
-that shows ``margin_lib.calculator_tabs.tabs()``), served by Voila on a free loopback port with
-the calculator page's options and driven in Debian's Chromium by pytest-playwright. Every tab once:
-type values, read the result (the kernel's own numbers), type a bad value, read the message. At
-390 × 844 nothing scrolls sideways. Screenshots at 390 and 1280 px go to /tmp for a look."""
+"""The calculator page's five calculator tabs in a real browser: the page served as ``make app``
+serves it (conftest's ``app_url``: margin_lib.app_server, Voilà with notebooks/app/voila.json and
+the offline template), driven in Debian's Chromium by pytest-playwright. Every tab once: type
+values, read the result (the kernel's own numbers), type a bad value, read the message. At
+390 × 844 nothing scrolls sideways, with the two-position view and the tabs on one page. Nothing
+is asked of another machine. Screenshots go to pytest's tmp_path for a look."""
 
 from __future__ import annotations
 
-import sys
 import time
 
-import nbformat
 import pytest
-from browser_support import free_port, serving
+from conftest import LEAVE
 
+from margin_lib.app import CASE_TAB
 from margin_lib.calculator import (
     calc_liquidation_price,
     calc_max_open,
@@ -20,49 +20,29 @@ from margin_lib.calculator import (
     calc_pnl,
     calc_target_price,
 )
-
-# The Voila "lab" template links FontAwesome from jsDelivr (the calculator page has the same
-# request; see tests/test_browser_app.py). These tests block it like any other outside request;
-# test_the_page_requests_nothing_from_outside says whether the page is free of it yet.
-VOILA_TEMPLATE_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free"
-SHOTS = "/tmp/calculator-tabs-{width}-{tab}.png"
+from margin_lib.calculator_tabs import TITLES
 
 
-@pytest.fixture(scope="module")
-def page_url(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("calculator_tabs")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from margin_lib.calculator_tabs import tabs\n\ntabs()")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, folder / "calculator_tabs.ipynb")
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(folder / "calculator_tabs.ipynb"),
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
-    ]
-    url = f"http://127.0.0.1:{port}/"
-    with serving(cmd, url, "Voila"):
-        yield url
-
-
-def _open(page, url, width, outside):
+def _open(page, url, width):
     page.set_viewport_size({"width": width, "height": 844})
     page.goto(url, timeout=90_000)
-    page.wait_for_selector(".mc-result", timeout=90_000)
+    page.wait_for_selector(".mc-result", state="attached", timeout=90_000)
+    page.wait_for_selector(".calc-page img.calc-plot", timeout=90_000)
     return page
 
 
 @pytest.fixture()
-def calc(page, page_url, outside_requests):
-    yield _open(page, page_url, 1280, outside_requests)
-    left = [u for u in outside_requests if not u.startswith(VOILA_TEMPLATE_CDN)]
-    assert left == [], f"requests left the machine: {left}"
+def calc(page, app_url, outside_requests):
+    yield _open(page, app_url, 1280)
+    page.evaluate(LEAVE)
+    assert outside_requests == [], f"requests left the machine: {outside_requests}"
+
+
+@pytest.fixture()
+def phone(page, app_url, outside_requests):
+    yield _open(page, app_url, 390)
+    page.evaluate(LEAVE)
+    assert outside_requests == [], f"requests left the machine: {outside_requests}"
 
 
 def _tab(page, title):
@@ -112,7 +92,7 @@ def _click(page, name) -> str:
     return _result(page)
 
 
-def test_every_tab_once_values_then_a_bad_value(calc):
+def test_every_tab_once_values_then_a_bad_value(calc, tmp_path):
     page, times = calc, []
 
     _tab(page, "PnL and ROE")
@@ -123,7 +103,7 @@ def test_every_tab_once_values_then_a_bad_value(calc):
     times.append(t)
     text, _ = _type(page, "Quantity (coins)", "abc")
     assert text == "⚠ Quantity (coins) must be a number such as 1,234.5; got 'abc'"
-    page.screenshot(path=SHOTS.format(width=1280, tab="pnl-refused"), full_page=True)
+    page.screenshot(path=str(tmp_path / "pnl-refused.png"), full_page=True)
 
     _tab(page, "Target price")
     text, t = _type(page, "Wanted ROE (%)", "20")
@@ -139,7 +119,7 @@ def test_every_tab_once_values_then_a_bad_value(calc):
     working = page.locator(".mc-working:visible").inner_text()
     assert "(730,737.61 + 16,300 − 109.488 × 32,481.98) / (109.488 × (0.025 − 1))" in working
     assert "Lesson 6 — The exact liquidation price" in working
-    page.screenshot(path=SHOTS.format(width=1280, tab="liquidation-faq"), full_page=True)
+    page.screenshot(path=str(tmp_path / "liquidation-faq.png"), full_page=True)
     text, t = _type(page, "Quantity (coins)", "100")
     r = calc_liquidation_price(
         margin_mode="cross",
@@ -184,37 +164,55 @@ def test_every_tab_once_values_then_a_bad_value(calc):
     print("browser update times (ms):", ", ".join(f"{x * 1000:.0f}" for x in times))
 
 
-def test_a_phone_wide_page_does_not_scroll_sideways(page, page_url, outside_requests):
-    _open(page, page_url, 390, outside_requests)
-    for title in ("PnL and ROE", "Target price", "Liquidation price", "Max open", "Open price"):
+SIZES = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def _no_sideways_scroll(page, width, what):
+    sizes = page.evaluate(SIZES)
+    assert sizes[0] <= sizes[1], (what, sizes)
+    for box in page.locator(".mc-calc :is(input, select, button, pre, img):visible").all():
+        right = box.evaluate("e => e.getBoundingClientRect().right")
+        assert right <= width, (what, box.evaluate("e => e.outerHTML.slice(0, 80)"), right)
+
+
+def test_a_phone_wide_page_does_not_scroll_sideways(phone, tmp_path):
+    page = phone
+    tabs = page.locator(".mc-calc > .lm-TabBar .lm-TabBar-tab")
+    assert [t.inner_text().strip() for t in tabs.all()] == [CASE_TAB, *TITLES]
+    for t in tabs.all():  # every title in reach on the screen: the bar wraps instead of scrolling
+        box = t.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (t.inner_text(), box)
+    _no_sideways_scroll(page, 390, CASE_TAB)
+    page.screenshot(path=str(tmp_path / "calculator-390-two-positions.png"), full_page=True)
+    for title in TITLES:
         _tab(page, title)
         if title == "Liquidation price":
             _click(page, "The FAQ's ETH example")  # the longest working and the longest labels
-        width = page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        assert width[0] <= width[1], (title, width)
-        for box in page.locator(".mc-calc :is(input, select, button, pre):visible").all():
-            right = box.evaluate("e => e.getBoundingClientRect().right")
-            assert right <= 390, (title, box.evaluate("e => e.outerHTML.slice(0, 80)"), right)
-        page.screenshot(path=SHOTS.format(width=390, tab=title.split()[0].lower()), full_page=True)
-    assert [u for u in outside_requests if not u.startswith(VOILA_TEMPLATE_CDN)] == []
+        _no_sideways_scroll(page, 390, title)
+        shot = tmp_path / f"calculator-390-{title.split()[0].lower()}.png"
+        page.screenshot(path=str(shot), full_page=True)
 
 
-def test_a_wide_page_shows_every_tab(page, page_url, outside_requests):
-    _open(page, page_url, 1280, outside_requests)
-    for title in ("PnL and ROE", "Target price", "Liquidation price", "Max open", "Open price"):
+def test_a_wide_page_opens_on_the_two_positions_and_shows_every_tab(calc, tmp_path):
+    page = calc
+    current = page.locator(".mc-calc > .lm-TabBar .lm-TabBar-tab.lm-mod-current").inner_text().strip()
+    assert current == CASE_TAB and page.locator(".calc-page img.calc-plot").is_visible()
+    for title in TITLES:
         _tab(page, title)
         assert not _result(page).startswith("⚠")
-        page.screenshot(path=SHOTS.format(width=1280, tab=title.split()[0].lower()), full_page=True)
+        assert not page.locator(".calc-page").is_visible(), "one tab at a time"
+        shot = tmp_path / f"calculator-1280-{title.split()[0].lower()}.png"
+        page.screenshot(path=str(shot), full_page=True)
+    _tab(page, CASE_TAB)
+    assert page.locator(".calc-page img.calc-plot").is_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Voila's lab template links FontAwesome from jsDelivr; the calculator page's "
-    "integration must serve an offline template (as tests/test_browser_app.py also shows)",
-)
-def test_the_page_requests_nothing_from_outside(page, page_url, outside_requests):
-    _open(page, page_url, 1280, outside_requests)
-    page.wait_for_timeout(500)
-    assert outside_requests == []
+def test_the_working_names_the_lesson_file_instead_of_a_link_that_would_not_open(calc):
+    """The page is served alone (Voilà on one notebook): a link to ../06_....ipynb would 404, so
+    the working names the lesson and its file in the course."""
+    page = calc
+    _tab(page, "Liquidation price")
+    working = page.locator(".mc-working:visible")
+    assert "Lesson 6 — The exact liquidation price (notebooks/06_liquidation_price.ipynb in the course)" \
+        in working.inner_text()  # fmt: skip
+    assert working.locator("a").count() == 0

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from margin_lib import BracketTable, liquidation_price, return_on_equity, unrealized_pnl
 from margin_lib.calculator import LABELS
 from margin_lib.calculator_tabs import TITLES, tabs
+from margin_lib.errors import InvalidInputError
 from margin_lib.format import price
 from margin_lib.liquidation import hedge_liquidation_prices
 from margin_lib.margin import average_entry_price, max_open_quantity, target_price, target_price_for_pnl
@@ -430,3 +431,8 @@ def test_lesson_2s_figures_typed_into_the_liquidation_tab(q, margin, lp, mm):
     set_values(p, quantity=q, wallet_balance=margin, entry_price="100,000")
     assert headline(p) == f"Liquidation price: {lp} USDT"
     assert f"= {mm}" in p.text()
+
+
+def test_lesson_base_must_be_text_or_none():
+    with pytest.raises(InvalidInputError, match=r"lesson_base must be text .* or None; got 3"):
+        tabs(3)
