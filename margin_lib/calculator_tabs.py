@@ -39,20 +39,28 @@ import numpy as np
 from . import calculator as calc
 from .calculator import FILLS, LABELS, Working, parse_number
 from .errors import InvalidInputError, MarginError
+from .examples import FAQ_CROSS_EXAMPLE, FAQ_CROSS_WALLET
 from .format import price
 from .widgets import error_message
 
 __all__ = ["tabs", "TITLES", "Pane"]
 
 TITLES = ("PnL and ROE", "Target price", "Liquidation price", "Max open", "Open price")
-#: The FAQ's cross example (How to Calculate Liquidation Price of USDⓈ-M Futures Contracts): a
-#: wallet of 1,535,443.01 USDT behind an ETH long and a BTC long; its answers 1,153.26, 26,316.89.
+
+
+def _typed(x: float) -> str:
+    """A number as a learner would type it: thousands separated, no float noise (0.1 × 100 → 10)."""
+    return f"{x:,.10g}"
+
+
+#: The FAQ's cross example (:data:`margin_lib.examples.FAQ_CROSS_EXAMPLE`) as the boxes hold it.
 FAQ = {
-    "ETH": dict(quantity="3,683.979", entry_price="1,456.84", mmr_pct="10", maintenance_amount="135,365",
-                other_maintenance_margin="71,200.81144", other_unrealized_pnl="-56,354.57"),
-    "BTC": dict(quantity="109.488", entry_price="32,481.98", mmr_pct="2.5", maintenance_amount="16,300",
-                other_maintenance_margin="356,512.508", other_unrealized_pnl="-448,192.89"),
-}
+    coin: dict(quantity=_typed(f.quantity), entry_price=_typed(f.entry_price), mmr_pct=_typed(f.mmr * 100),
+               maintenance_amount=_typed(f.maintenance_amount),
+               other_maintenance_margin=_typed(f.other_maintenance_margin),
+               other_unrealized_pnl=_typed(f.other_unrealized_pnl))
+    for coin, f in FAQ_CROSS_EXAMPLE.items()
+}  # fmt: skip
 _CSS = """<style>
 .mc-calc .lm-TabBar-content { flex-wrap: wrap; }
 .mc-calc .lm-TabBar, .mc-calc .p-TabBar { height: auto !important; min-height: 0; }
@@ -273,7 +281,7 @@ def _liquidation_pane(base: str | None) -> Pane:
     def example(coin: str) -> Callable[[Any], None]:
         def load(_: Any) -> None:
             settings = dict(position_mode="one-way", margin_mode="cross", tiers="flat", side="long",
-                            wallet_balance="1,535,443.01", **FAQ[coin])
+                            wallet_balance=_typed(FAQ_CROSS_WALLET), **FAQ[coin])
             with pane.box.hold_sync():
                 for key, value in settings.items():
                     controls[key].unobserve(pane.update, names="value")
@@ -284,7 +292,8 @@ def _liquidation_pane(base: str | None) -> Pane:
         return load
 
     buttons = []
-    for coin, answer in (("ETH", "1,153.26"), ("BTC", "26,316.89")):
+    for coin, faq in FAQ_CROSS_EXAMPLE.items():
+        answer = f"{faq.stated_liquidation_price:,.2f}"
         button = ipw.Button(description=f"The FAQ's {coin} example", tooltip=f"the FAQ's answer: {answer}",
                             layout=ipw.Layout(width="auto", margin="0 8px 4px 0"))
         button.on_click(example(coin))

@@ -1,4 +1,5 @@
-"""The source article's worked examples, stored once as data for the lessons and the tests.
+"""The source article's worked examples, and the exchange FAQ's cross example, stored once as
+data for the lessons, the calculator and the tests.
 
 Each example keeps the inputs the article gives and, separately, the figures the article
 **states** (``stated``), so a test can hold the engine's result against the article's own
@@ -44,6 +45,9 @@ __all__ = [
     "CASE_B",
     "ARTICLE_FEE_RATES",
     "CLOSING_ADVICE",
+    "FaqPosition",
+    "FAQ_CROSS_WALLET",
+    "FAQ_CROSS_EXAMPLE",
 ]
 
 
@@ -233,3 +237,38 @@ CASE_B = Scenario(
         "loss_if_btc_liquidated": 100,
     },
 )
+
+
+@dataclass(frozen=True)
+class FaqPosition:
+    """One long of the exchange FAQ's cross-margin example: its size (coins) and entry (USDT),
+    the tier's maintenance rate (a fraction) and amount ``cum`` (USDT) as the FAQ gives them, the
+    other position's maintenance margin and unrealised PnL (USDT), and the liquidation price the
+    FAQ states (USDT, to the cent)."""
+
+    symbol: str
+    quantity: float
+    entry_price: float
+    mmr: float
+    maintenance_amount: float
+    other_maintenance_margin: float
+    other_unrealized_pnl: float
+    stated_liquidation_price: float
+
+
+#: The cross wallet balance of the FAQ's example (USDT), behind both positions.
+FAQ_CROSS_WALLET = 1_535_443.01
+#: Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts", the cross example:
+#: an ETH long and a BTC long sharing :data:`FAQ_CROSS_WALLET`, on the 2021 tiers it quotes.
+FAQ_CROSS_EXAMPLE = {
+    "ETH": FaqPosition(
+        "ETHUSDT", quantity=3_683.979, entry_price=1_456.84, mmr=0.10, maintenance_amount=135_365,
+        other_maintenance_margin=71_200.81144, other_unrealized_pnl=-56_354.57,
+        stated_liquidation_price=1_153.26,
+    ),
+    "BTC": FaqPosition(
+        "BTCUSDT", quantity=109.488, entry_price=32_481.98, mmr=0.025, maintenance_amount=16_300,
+        other_maintenance_margin=356_512.508, other_unrealized_pnl=-448_192.89,
+        stated_liquidation_price=26_316.89,
+    ),
+}

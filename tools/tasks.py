@@ -121,7 +121,7 @@ def _bench() -> list[Command]:
         print("(no /usr/bin/chromium: widget timings in the kernel only)")
     return [_py("benchmarks/bench_engine.py"), _py("benchmarks/bench_klines.py"),
             _py("benchmarks/bench_widgets.py", *browser),
-            _py("benchmarks/bench_calculator_tabs.py", *browser),
+            _py("benchmarks/bench_calculator_tabs.py"),  # its browser figures: bench_widgets.py --browser
             _py("benchmarks/bench_app_load.py")]  # fmt: skip
 
 
