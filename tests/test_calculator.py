@@ -23,6 +23,7 @@ from margin_lib.calculator import (
     calc_target_price,
     parse_number,
 )
+from margin_lib.examples import FAQ_CROSS_EXAMPLE, FAQ_CROSS_WALLET
 from margin_lib.liquidation import hedge_liquidation_prices
 from margin_lib.margin import (
     average_entry_price,
@@ -51,34 +52,48 @@ def liquidated(acct: Account, symbol: str, mark: float, side: str | None = None)
     return any(e.kind == "liquidation" and (side is None or e.side == side) for e in events)
 
 
+#: A flat maintenance rate typed in: 0.5 % and no maintenance amount (the article's rate).
+FLAT = dict(tiers="flat", mmr_pct=0.5, maintenance_amount=0)
+#: The article's position: 1,000 USDT of BTC long at 10x, 0.01 BTC at 100,000 on 100 USDT.
+ARTICLE_LONG = dict(side="long", quantity=0.01, entry_price=100_000, wallet_balance=100)
+
+
+def hedge(long: tuple[object, object], short: tuple[object, object], **kw) -> dict:
+    """calc_liquidation_price's arguments for a hedge-mode pair, each leg given as (quantity, entry
+    price), then ``kw``."""
+    (ql, epl), (qs, eps) = long, short
+    legs = dict(long_quantity=ql, long_entry_price=epl, short_quantity=qs, short_entry_price=eps)
+    return dict(position_mode="hedge", **legs, **kw)
+
+
 # -- the exchange's published figures --------------------------------------------------------------
-FAQ_WALLET = 1_535_443.01
-FAQ = {  # position, the other position's MM and PnL, the FAQ's tier (MMR %, cum), its answer
-    "ETH": dict(
-        quantity=3_683.979,
-        entry_price=1_456.84,
-        other_maintenance_margin=71_200.81144,
-        other_unrealized_pnl=-56_354.57,
-        mmr_pct=10,
-        maintenance_amount=135_365,
-        answer=1_153.26,
-    ),
-    "BTC": dict(
-        quantity=109.488,
-        entry_price=32_481.98,
-        other_maintenance_margin=356_512.508,
-        other_unrealized_pnl=-448_192.89,
-        mmr_pct=2.5,
-        maintenance_amount=16_300,
-        answer=26_316.89,
-    ),
-}
+FAQ_WALLET = FAQ_CROSS_WALLET
+#: position, the other position's MM and PnL, the FAQ's tier (MMR %, cum), as the calculator takes them
+FAQ = {
+    coin: dict(quantity=f.quantity, entry_price=f.entry_price, mmr_pct=f.mmr * 100,
+               maintenance_amount=f.maintenance_amount, other_maintenance_margin=f.other_maintenance_margin,
+               other_unrealized_pnl=f.other_unrealized_pnl)
+    for coin, f in FAQ_CROSS_EXAMPLE.items()
+}  # fmt: skip
+#: The answers as the FAQ prints them (typed here from the FAQ's page, not read from the data).
+FAQ_ANSWERS = {"ETH": 1_153.26, "BTC": 26_316.89}
+
+
+def test_the_faq_example_is_stored_as_the_faq_gives_it():
+    assert FAQ_CROSS_WALLET == 1_535_443.01
+    assert {c: f.stated_liquidation_price for c, f in FAQ_CROSS_EXAMPLE.items()} == FAQ_ANSWERS
+    eth, btc = FAQ_CROSS_EXAMPLE["ETH"], FAQ_CROSS_EXAMPLE["BTC"]
+    assert (eth.quantity, eth.entry_price, eth.mmr, eth.maintenance_amount) == (
+        3_683.979, 1_456.84, 0.1, 135_365
+    )
+    assert (btc.quantity, btc.entry_price, btc.mmr, btc.maintenance_amount) == (
+        109.488, 32_481.98, 0.025, 16_300
+    )
 
 
 @pytest.mark.parametrize("coin", FAQ)
 def test_the_faqs_cross_example_to_the_cent(coin):
-    case = dict(FAQ[coin])
-    answer = case.pop("answer")
+    case, answer = FAQ[coin], FAQ_ANSWERS[coin]
     r = calc_liquidation_price(
         position_mode="one-way",
         margin_mode="cross",
@@ -96,7 +111,7 @@ def test_the_faqs_cross_example_to_the_cent(coin):
 
 
 def test_the_faqs_btc_figure_from_the_shipped_2021_tiers():
-    case = {k: v for k, v in FAQ["BTC"].items() if k not in ("mmr_pct", "maintenance_amount", "answer")}
+    case = {k: v for k, v in FAQ["BTC"].items() if k not in ("mmr_pct", "maintenance_amount")}
     r = calc_liquidation_price(
         margin_mode="cross", tiers="BTCUSDT-2021", side="long", wallet_balance=FAQ_WALLET, **case
     )
@@ -130,15 +145,7 @@ def test_lesson_2s_exact_moves_and_the_articles_rate():
         return f"{(1 - r.prices[0][1] / 100_000) * 100:.3f} %"
 
     assert fall(5, 10_000) == "1.568 %" and fall(10, 20_000) == "1.510 %" and fall(0.01, 100) == "9.639 %"
-    flat = calc_liquidation_price(
-        tiers="flat",
-        mmr_pct=0.5,
-        maintenance_amount=0,
-        side="long",
-        quantity=0.01,
-        entry_price=100_000,
-        wallet_balance=100,
-    )
+    flat = calc_liquidation_price(**FLAT, **ARTICLE_LONG)
     assert [s.lines[-1] for s in flat.working.steps] == ["90,452.26", "5.00 USDT"]
     short = calc_liquidation_price(side="short", quantity=0.01, entry_price=100_000, wallet_balance=100)
     assert f"{short.prices[0][1]:,.2f}" == "109,561.75"
@@ -172,19 +179,8 @@ def test_worked_examples_of_the_other_tabs():
     r = calc_max_open(symbol="BTCUSDT", balance=1_000, entry_price=100_000, leverage=10, fee_pct=0.05)
     assert (r.quantity, r.binding, round(r.initial_margin + r.fee, 2)) == (0.099, "balance", 994.95)
     assert calc_open_price([(100_000, 0.5), (110_000, 0.5)]).price == 105_000
-    hedge = calc_liquidation_price(
-        position_mode="hedge",
-        margin_mode="cross",
-        tiers="flat",
-        mmr_pct=0.5,
-        maintenance_amount=0,
-        long_quantity=2,
-        long_entry_price=100,
-        short_quantity=1,
-        short_entry_price=100,
-        wallet_balance=10,
-    )
-    assert [(w, round(x, 2) if x == x else x) for w, x in hedge.prices][0] == (
+    pair = calc_liquidation_price(**hedge((2, 100), (1, 100), margin_mode="cross", **FLAT, wallet_balance=10))
+    assert [(w, round(x, 2) if x == x else x) for w, x in pair.prices][0] == (
         "on a fall",
         91.37,
     )  # rule book 5.3
@@ -340,15 +336,7 @@ def test_cross_hedge_pair_is_liquidated_just_past_both_prices():
         except OrderRefusedError:
             continue
         wallet = acct.report().cross_wallet_balance
-        r = calc_liquidation_price(
-            position_mode="hedge",
-            margin_mode="cross",
-            long_quantity=ql,
-            long_entry_price=epl,
-            short_quantity=qs,
-            short_entry_price=eps,
-            wallet_balance=wallet,
-        )
+        r = calc_liquidation_price(**hedge((ql, epl), (qs, eps), margin_mode="cross", wallet_balance=wallet))
         (_, low), (_, high) = r.prices
         if not math.isnan(low):
             assert liquidated(acct, "BTCUSDT", low * (1 - EPS))
@@ -373,15 +361,9 @@ def test_isolated_hedge_legs_each_liquidate_just_past_their_own_price():
         acct = Account(5 * q * ep + 100, fee_rate=0, position_mode="hedge")
         acct.open_position("BTCUSDT", "long", quantity=q, price=ep, leverage=lev)
         acct.open_position("BTCUSDT", "short", quantity=q, price=ep, leverage=lev)
+        margin = q * ep / lev
         r = calc_liquidation_price(
-            position_mode="hedge",
-            margin_mode="isolated",
-            long_quantity=q,
-            long_entry_price=ep,
-            short_quantity=q,
-            short_entry_price=ep,
-            long_margin=q * ep / lev,
-            short_margin=q * ep / lev,
+            **hedge((q, ep), (q, ep), margin_mode="isolated", long_margin=margin, short_margin=margin)
         )
         (what_l, lp_l), (what_s, lp_s) = r.prices
         assert (what_l, what_s) == ("long leg", "short leg")
@@ -473,16 +455,7 @@ GOOD = {
     calc_target_price: dict(side="long", entry_price=100_000, leverage=10, roe_pct=50),
     calc_max_open: dict(symbol="BTCUSDT", balance=1_000, entry_price=100_000, leverage=10, fee_pct=0.05),
     calc_liquidation_price: dict(
-        margin_mode="cross",
-        tiers="flat",
-        mmr_pct=0.5,
-        maintenance_amount=0,
-        side="long",
-        quantity=0.01,
-        entry_price=100_000,
-        wallet_balance=100,
-        other_maintenance_margin=0,
-        other_unrealized_pnl=0,
+        margin_mode="cross", **FLAT, **ARTICLE_LONG, other_maintenance_margin=0, other_unrealized_pnl=0
     ),
 }
 NUMERIC = [(f, k) for f, good in GOOD.items() for k, x in good.items() if not isinstance(x, str)]
@@ -558,27 +531,12 @@ def test_out_of_range_numbers_are_refused_in_plain_words(func, field):
         ),
         (
             calc_liquidation_price,
-            dict(
-                position_mode="hedge",
-                long_quantity=1,
-                long_entry_price=1,
-                short_quantity=1,
-                short_entry_price=-1,
-            ),
+            hedge((1, 1), (1, -1)),
             "Short entry price (USDT) must be more than 0; got -1",
         ),
         (
             calc_liquidation_price,
-            dict(
-                position_mode="hedge",
-                margin_mode="isolated",
-                long_quantity=1,
-                long_entry_price=1,
-                short_quantity=1,
-                short_entry_price=1,
-                long_margin="x",
-                short_margin=1,
-            ),
+            hedge((1, 1), (1, 1), margin_mode="isolated", long_margin="x", short_margin=1),
             "Long leg's margin (USDT) must be a number; got 'x'",
         ),
         (calc_target_price, dict(aim="price"), "Aim for must be one of 'ROE', 'PnL'"),

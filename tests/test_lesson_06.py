@@ -7,12 +7,11 @@ named wrong methods rejected), the quiz, and the notebook's prose against its ow
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from lesson_checks import check_cited_figures_are_printed, check_exercise, check_hint, notebook, section
 
 from margin_lib import (
     BracketTable,
@@ -321,15 +320,8 @@ def test_the_exercises_have_the_answers_computed_here():
 
 @pytest.mark.parametrize("key", sorted(EXERCISE_ANSWERS))
 def test_exercises_say_right_or_hint_without_the_answer(key):
-    ex = lesson.EXERCISES[key]
-    answer = EXERCISE_ANSWERS[key]
-    assert ex.check(answer).endswith("right!")
-    assert "replace None" in ex.check(None)
-    for wrong in WRONG_METHODS[key]:
-        feedback = ex.check(wrong)
-        assert "not yet" in feedback and "Hint:" in feedback, (key, wrong)
-        assert f"{answer:,.2f}" not in feedback and f"{answer:.2f}" not in feedback
-    assert not re.search(r"\d", ex.hint), "a hint points to the method, never to numbers"
+    check_exercise(lesson, key, EXERCISE_ANSWERS[key], WRONG_METHODS[key], hidden=(",.2f", ".2f"))
+    check_hint(lesson, key)
 
 
 # ------------------------------------------------------------------ quiz
@@ -343,43 +335,11 @@ def test_the_quiz_right_letters_and_reasons():
 
 
 # ------------------------------------------------------------------ the notebook's prose
-def _notebook():
-    return json.loads(NOTEBOOK.read_text())
-
-
-def _outputs(nb) -> str:
-    parts = []
-    for c in nb["cells"]:
-        for o in c.get("outputs", []):
-            parts.append("".join(o.get("text", "")))
-            parts.append("".join(o.get("data", {}).get("text/plain", "")))
-    return "\n".join(parts)
-
-
-def _prose(nb):
-    """The markdown that states results: everything but the exercises' and the quiz's questions and
-    the references."""
-    section = ""
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("## "):
-            section = text.splitlines()[0]
-        if cell["cell_type"] == "markdown" and section not in ("## Exercises", "## Quiz", "## References"):
-            yield cell
-
-
 def test_every_figure_the_prose_cites_is_printed_beside_it():
-    nb = _notebook()
-    printed = _outputs(nb)
-    for cell in _prose(nb):
-        text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", "".join(cell["source"]), flags=re.S)
-        for figure in re.findall(r"\d[\d,]*\.\d+", text):
-            assert figure in printed, f"{figure} is cited but printed nowhere: {text[:60]!r}"
+    check_cited_figures_are_printed(notebook(NOTEBOOK))
 
 
 def test_the_summary_gets_the_short_right():
-    nb = _notebook()
-    summary = next("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith("## Summary"))
-    summary = " ".join(summary.split())
+    summary = " ".join(section(notebook(NOTEBOOK), "## Summary").split())
     assert "1 − MMR puts a long's trigger a little further (9.548 %" in summary
     assert "1 + MMR puts a short's a little closer (9.453 %)" in summary

@@ -7,13 +7,12 @@ rejected), the quiz, and the notebook's prose against its own outputs."""
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from lesson_checks import check_cited_figures_are_printed, check_exercise, check_hint, notebook, section
 
 from margin_lib import funding_payment, liquidation_price, trading_fee
 from margin_lib.account import Account
@@ -298,14 +297,8 @@ def test_the_answers_are_what_the_lesson_says():
 
 @pytest.mark.parametrize("key", sorted(ANSWERS))
 def test_exercises_accept_the_answer_and_reject_the_wrong_methods(key):
-    ex = lesson.EXERCISES[key]
-    assert ex.check(ANSWERS[key]).endswith("right!")
-    assert "replace None" in ex.check(None)
-    for wrong in WRONG[key]:
-        feedback = ex.check(wrong)
-        assert "not yet" in feedback and "Hint:" in feedback, (key, wrong)
-        assert f"{ANSWERS[key]:g}" not in feedback
-    assert not re.search(r"\d", ex.hint), "a hint points to the method, never to numbers"
+    check_exercise(lesson, key, ANSWERS[key], WRONG[key], hidden=("g",))
+    check_hint(lesson, key)
 
 
 # ------------------------------------------------------------------ quiz
@@ -318,33 +311,12 @@ def test_the_quiz_right_letters():
 
 
 # ------------------------------------------------------------------ the notebook's prose
-def _prose(nb):
-    """The markdown that states results: everything but the exercises' and the quiz's questions and
-    the references."""
-    section = ""
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("## "):
-            section = text.splitlines()[0]
-        if cell["cell_type"] == "markdown" and section not in ("## Exercises", "## Quiz", "## References"):
-            yield cell
-
-
 def test_every_figure_the_prose_cites_is_printed_beside_it():
-    nb = json.loads(NOTEBOOK.read_text())
-    printed = "\n".join(
-        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-        for c in nb["cells"] for o in c.get("outputs", [])
-    )  # fmt: skip
-    for cell in _prose(nb):
-        text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", "".join(cell["source"]), flags=re.S)
-        for figure in re.findall(r"\d[\d,]*\.\d+", text):
-            assert figure in printed, f"{figure} is cited but printed nowhere: {text[:60]!r}"
+    check_cited_figures_are_printed(notebook(NOTEBOOK))
 
 
 def test_the_references_cite_the_funding_rate_page():
-    nb = json.loads(NOTEBOOK.read_text())
-    refs = next("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith("## References"))
+    refs = section(notebook(NOTEBOOK), "## References")
     page = "Introduction to Binance Futures Funding Rates"
     assert f"[{page}](https://www.binance.com/en/support/faq/360033525031)" in refs
     assert "(consulted November 2026)" in refs

@@ -26,13 +26,11 @@ output folder, ``nbgrader generate_assignment NN_name`` and, after collecting su
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from tools.classroom import solutions_span, student_copy
+from tools.classroom import lesson_main, solutions_span, student_copy, write_lessons
 
 __all__ = ["BEGIN", "END", "CODE_STUB", "CONFIG", "assignment_source", "write_assignments"]
 
@@ -192,24 +190,13 @@ def write_assignments(source: Path, target: Path) -> list[Path]:
     ``target/source/NN_name/``, and ``target/nbgrader_config.py``."""
     target.mkdir(parents=True, exist_ok=True)
     (target / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
-    written = []
-    for path in sorted(source.glob("[0-9][0-9]_*.ipynb")):
-        nb = assignment_source(json.loads(path.read_text("utf-8")))
-        folder = target / "source" / path.stem
-        folder.mkdir(parents=True, exist_ok=True)
-        out = folder / path.name
-        out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(out)
-    return written
+    return write_lessons(source, assignment_source, lambda path: target / "source" / path.stem / path.name)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="folder of the lessons (notebooks/)")
-    parser.add_argument("target", type=Path, help="nbgrader course folder to write (assignments/)")
-    args = parser.parse_args(argv)
-    for path in write_assignments(args.source, args.target):
-        print(f"wrote {path}")
+    args = lesson_main(
+        argv, __doc__.splitlines()[0], write_assignments, "nbgrader course folder to write (assignments/)"
+    )
     print(f"next: cd {args.target} && nbgrader generate_assignment <lesson>   (nbgrader is in '.[teach]')")
 
 

@@ -13,10 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOTE", "solutions_span", "student_copy", "write_student_copies"]
+__all__ = [
+    "LESSONS",
+    "NOTE",
+    "lesson_main",
+    "solutions_span",
+    "student_copy",
+    "write_lessons",
+    "write_student_copies",
+]
+
+#: The lessons in a folder of notebooks: ``NN_name.ipynb``.
+LESSONS = "[0-9][0-9]_*.ipynb"
 
 NOTE = (
     "## Solutions\n\n"
@@ -74,25 +86,48 @@ def student_copy(notebook: dict[str, Any], note: str = NOTE) -> dict[str, Any]:
     return {"cells": out_cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
 
 
-def write_student_copies(source: Path, target: Path) -> list[Path]:
-    """Write a student copy of every ``NN_*.ipynb`` lesson in ``source`` into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
+def write_lessons(
+    source: Path, transform: Callable[[dict[str, Any]], dict[str, Any]], out_path: Callable[[Path], Path]
+) -> list[Path]:
+    """Write ``transform`` of every ``NN_*.ipynb`` lesson in ``source``, in the lessons' order, to
+    ``out_path(lesson's path)`` (its folder made if need be), as JSON indented by one space, UTF-8
+    as it is, with a final newline; return the paths written. A lesson ``transform`` refuses
+    (raises) is written nowhere, nor its folder made."""
     written = []
-    for path in sorted(source.glob("[0-9][0-9]_*.ipynb")):
-        copy = student_copy(json.loads(path.read_text("utf-8")))
-        out = target / path.name
-        out.write_text(json.dumps(copy, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for path in sorted(source.glob(LESSONS)):
+        notebook = transform(json.loads(path.read_text("utf-8")))
+        out = out_path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(out)
     return written
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_student_copies(source: Path, target: Path) -> list[Path]:
+    """Write a student copy of every ``NN_*.ipynb`` lesson in ``source`` into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    return write_lessons(source, student_copy, lambda path: target / path.name)
+
+
+def lesson_main(
+    argv: list[str] | None, description: str, write: Callable[[Path, Path], list[Path]], target_help: str
+) -> argparse.Namespace:
+    """The command line of a tool that writes from the lessons: read ``source target`` from
+    ``argv`` (``sys.argv`` when None), run ``write(source, target)``, print each path written, and
+    return the arguments read."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("source", type=Path, help="folder of the lessons (notebooks/)")
-    parser.add_argument("target", type=Path, help="folder for the student copies (student/)")
+    parser.add_argument("target", type=Path, help=target_help)
     args = parser.parse_args(argv)
-    for path in write_student_copies(args.source, args.target):
+    for path in write(args.source, args.target):
         print(f"wrote {path}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    lesson_main(
+        argv, __doc__.splitlines()[0], write_student_copies, "folder for the student copies (student/)"
+    )
 
 
 if __name__ == "__main__":
