@@ -333,6 +333,10 @@ def hedge_cross(ql: float, epl: float, qs: float, eps: float, wb: float, omm: fl
             if balance <= floor
             else "the balance stays above the maintenance margin at every price."
         )
+    past = (math.isfinite(low) and epl <= low) or (math.isfinite(high) and epl >= high)
+    if past:  # the mark at the long entry is already beyond a liquidation price
+        note += (f" At the long entry price ({price(epl)}) the mark is already past it: the pair is "
+                 "liquidated as soon as it opens.")  # fmt: skip
     shared = "Both legs draw on one cross balance, so they share the price; each leg's tier is taken there."
     notes = (note, shared, SYMBOLS)
     smallest = min(ql, qs) * min(epl, eps, *(x for x in found if x == x))  # the smallest leg's notional

@@ -10,6 +10,10 @@ Every liquidation price on the page is a coin's **with the other coin already at
 price** (what the plot's dashed line shows; in cross mode one coin's room depends on the other).
 Refused input is named as the page labels it (:data:`LABELS`). The page itself (layout, the
 table as HTML) is :mod:`margin_lib.app_page`; serving it, :mod:`margin_lib.app_server`.
+
+:func:`calculator_page` is what the served notebook shows: this two-position view as the first
+tab ("Two positions"), then the exchange calculator's five tabs of
+:mod:`margin_lib.calculator_tabs`, each result with its working.
 """
 
 from __future__ import annotations

@@ -251,6 +251,9 @@ def _liquidation_pane(base: str | None) -> Pane:
         "short_quantity": _box("short_quantity", "1"),
         "short_entry_price": _box("short_entry_price", "100,000"),
         "long_margin": _box("long_margin", "20,000"), "short_margin": _box("short_margin", "10,000"),
+        # the pair's cross wallet: a box of its own, so each mode starts from a set-up that is not
+        # liquidated on opening (the one-way box holds 100 USDT for 0.01 BTC)
+        "pair_wallet": _box("wallet_balance", "30,000"),
         "other_maintenance_margin": _box("other_maintenance_margin", "0"),
         "other_unrealized_pnl": _box("other_unrealized_pnl", "0"),
     }
@@ -262,13 +265,15 @@ def _liquidation_pane(base: str | None) -> Pane:
         keys |= {"other_maintenance_margin", "other_unrealized_pnl"} if cross else set()
         if v["position_mode"] == "one-way":
             return keys | set(_LIQ_ONE_WAY)
-        return keys | set(_LIQ_HEDGE) | ({"wallet_balance"} if cross else {"long_margin", "short_margin"})
+        return keys | set(_LIQ_HEDGE) | ({"pair_wallet"} if cross else {"long_margin", "short_margin"})
 
     def compute(read, v):
         wallet = controls["wallet_balance"]
         wallet.description = LABELS["wallet_balance" if v["margin_mode"] == "cross" else "isolated_margin"]
         keys = shown(v) - {"position_mode", "margin_mode", "tiers", "side"}
         given = {k: read(k) for k in controls if k in keys}
+        if "pair_wallet" in given:
+            given["wallet_balance"] = given.pop("pair_wallet")
         return calc.calc_liquidation_price(position_mode=v["position_mode"], margin_mode=v["margin_mode"],
                                            tiers=v["tiers"], side=v["side"], **given)
 

@@ -353,6 +353,21 @@ def test_cross_hedge_pair_is_liquidated_just_past_both_prices():
     assert checked > N // 4
 
 
+def test_a_cross_pair_already_past_its_price_at_the_entry_says_so():
+    """2 BTC long and 1 BTC short at 100,000 carry 800 + 400 = 1,200 USDT of maintenance margin
+    (tier 1, 0.4 %): a 1,000 USDT wallet is below it on opening, 30,000 is not."""
+    args = hedge((2, 100_000), (1, 100_000), margin_mode="cross")
+    thin = calc_liquidation_price(**args, wallet_balance=1_000)
+    low = thin.prices[0][1]
+    assert low > 100_000  # the fall price lies above the entries: the mark is already past it
+    assert "At the long entry price (100,000.00) the mark is already past it" in thin.working.notes[0]
+    # at the entries the pair's maintenance margin is more than the wallet
+    assert BTC.maintenance_margin(200_000) + BTC.maintenance_margin(100_000) == pytest.approx(1_200)
+    wide = calc_liquidation_price(**args, wallet_balance=30_000)
+    low, high = (x for _, x in wide.prices)
+    assert low < 100_000 < high and "already past" not in " ".join(wide.working.notes)
+
+
 def test_isolated_hedge_legs_each_liquidate_just_past_their_own_price():
     rng = np.random.default_rng(6)
     for _ in range(N // 3):

@@ -113,8 +113,15 @@ def test_liquidation_modes_show_only_their_boxes_and_name_the_wallet():
     assert "side" not in visible() and "wallet_balance" not in visible()
     assert headline(p) == "Liquidation price: long leg 90,361.45; short leg 109,561.75"
     p.controls["margin_mode"].value = "cross"
-    assert {"wallet_balance", "other_maintenance_margin"} <= visible() and "long_margin" not in visible()
-    assert p.controls["wallet_balance"].description == "Wallet balance (USDT)"
+    assert {"pair_wallet", "other_maintenance_margin"} <= visible() and "long_margin" not in visible()
+    assert "wallet_balance" not in visible()
+    assert p.controls["pair_wallet"].description == "Wallet balance (USDT)"
+    # the pair's own wallet: its default set-up is not liquidated on opening
+    low, high = (x for _, x in p.answer.prices)
+    assert low < 100_000 < high and "already past" not in p.text()
+    p.controls["pair_wallet"].value = "1,000"  # 1,200 USDT of maintenance margin at the entries
+    assert "At the long entry price (100,000.00) the mark is already past it" in p.text()
+    p.controls["pair_wallet"].value = "30,000"
     p.controls["tiers"].value = "flat"
     assert {"mmr_pct", "maintenance_amount"} <= visible()
     p.controls["margin_mode"].value = "isolated"
@@ -231,7 +238,7 @@ def test_liquidation_tab_equals_the_engine():
                 short_quantity=typed(qs),
                 long_entry_price=typed(epl),
                 short_entry_price=typed(eps),
-                wallet_balance=typed(wallet),
+                pair_wallet=typed(wallet),
             )
             low, high = hedge_liquidation_prices(ql, epl, qs, eps, wallet, brackets=TABLES[tiers], **others)
             assert headline(p) == f"Liquidation price: on a fall {price(low)}; on a rise {price(high)}"
