@@ -39,7 +39,7 @@ import numpy as np
 from . import calculator as calc
 from .calculator import FILLS, LABELS, Working, parse_number
 from .errors import InvalidInputError, MarginError
-from .examples import FAQ_CROSS_EXAMPLE, FAQ_CROSS_WALLET
+from .examples import FAQ_CROSS_EXAMPLE, FAQ_CROSS_WALLET, ILLUSTRATIVE_PRICES
 from .format import price
 from .widgets import error_message
 
@@ -320,6 +320,15 @@ def _max_open_pane(base: str | None) -> Pane:
     controls = {"symbol": _list("symbol", symbols, "BTCUSDT"), "balance": _box("balance", "1,000"),
                 "entry_price": _box("entry_price", "100,000"), "leverage": _box("leverage", "10"),
                 "fee_pct": _box("fee_pct", "0.05")}
+    start = {sym: _typed(ILLUSTRATIVE_PRICES[sym.split("-")[0]]) for _, sym in symbols}
+
+    def follow(change: dict) -> None:
+        """An entry price left at the old symbol's illustrative price moves to the new one's (ETH at
+        100,000 USDT would mislead); one the learner typed stays."""
+        if controls["entry_price"].value == start[change["old"]]:
+            controls["entry_price"].value = start[change["new"]]
+
+    controls["symbol"].observe(follow, names="value")
 
     def compute(read, v):
         return calc.calc_max_open(symbol=v["symbol"], balance=read("balance"), fee_pct=read("fee_pct"),

@@ -443,3 +443,13 @@ def test_lesson_2s_figures_typed_into_the_liquidation_tab(q, margin, lp, mm):
 def test_lesson_base_must_be_text_or_none():
     with pytest.raises(InvalidInputError, match=r"lesson_base must be text .* or None; got 3"):
         tabs(3)
+
+
+def test_max_open_moves_an_untouched_entry_price_with_the_symbol():
+    p = tabs().panes["Max open"]
+    p.controls["symbol"].value = "ETHUSDT"
+    assert p.controls["entry_price"].value == "4,000"  # the course's illustrative ETH price
+    assert headline(p) == "Max open: 2.487 ETH (9,948.00 USDT at entry); the balance binds"
+    p.controls["entry_price"].value = "3,500"  # typed by the learner: kept
+    p.controls["symbol"].value = "BTCUSDT"
+    assert p.controls["entry_price"].value == "3,500"
