@@ -232,11 +232,43 @@ def _target_pane(base: str | None) -> Pane:
     return Pane(intro, controls, compute, headline, base, shown)
 
 
+def _coin(table: str) -> str | None:
+    """The coin a tier choice is for ("BTCUSDT-2021" -> "BTC"); None for a typed rate."""
+    return table[:3] if table.endswith(("USDT", "USDT-2021")) else None
+
+
+def _follow_coin(controls: Mapping[str, ipw.Widget], selector: str,
+                 starts: Mapping[str, Mapping[str, str]]) -> None:
+    """When ``controls[selector]`` moves to another coin's tiers (past a typed rate, which keeps the
+    last coin), each box still holding the old coin's starting value (``starts[coin][box]``) takes
+    the new coin's, so ETH is not priced like BTC; a box the learner typed in keeps its value."""
+
+    last = [_coin(controls[selector].value)]  # the last coin chosen (a typed rate keeps it)
+
+    def follow(change: dict) -> None:
+        old, new = last[0], _coin(change["new"])
+        if new is None or new == old:
+            return
+        last[0] = new
+        for name, value in starts[old].items():
+            if controls[name].value == value:
+                controls[name].value = starts[new][name]
+
+    controls[selector].observe(follow, names="value")
+
+
+#: Starting values per coin: the same notional at the course's illustrative prices.
+_LIQ_STARTS = {
+    coin: dict(quantity=_typed(1_000 / px), entry_price=_typed(px), long_quantity=_typed(200_000 / px),
+               long_entry_price=_typed(px), short_quantity=_typed(100_000 / px), short_entry_price=_typed(px))
+    for coin, px in (("BTC", ILLUSTRATIVE_PRICES["BTCUSDT"]), ("ETH", ILLUSTRATIVE_PRICES["ETHUSDT"]))
+}  # fmt: skip
 _LIQ_ONE_WAY = ("side", "quantity", "entry_price", "wallet_balance")
 _LIQ_HEDGE = ("long_quantity", "long_entry_price", "short_quantity", "short_entry_price")
 
 
 def _liquidation_pane(base: str | None) -> Pane:
+    btc = _LIQ_STARTS["BTC"]
     tier_options = [("BTCUSDT tiers (2026-09)", "BTCUSDT"), ("ETHUSDT tiers (2026-09)", "ETHUSDT"),
                     ("BTCUSDT tiers of 2021 (the FAQ's)", "BTCUSDT-2021"), ("a flat rate typed in", "flat")]
     controls = {
@@ -245,11 +277,9 @@ def _liquidation_pane(base: str | None) -> Pane:
         "tiers": _list("tiers", tier_options, "BTCUSDT"), "mmr_pct": _box("mmr_pct", "0.5"),
         "maintenance_amount": _box("maintenance_amount", "0"),
         "side": _toggle("side", ["long", "short"], "long"),
-        "quantity": _box("quantity", "0.01"), "entry_price": _box("entry_price", "100,000"),
+        "quantity": _box("quantity", btc["quantity"]), "entry_price": _box("entry_price", btc["entry_price"]),
         "wallet_balance": _box("wallet_balance", "100", LABELS["isolated_margin"]),
-        "long_quantity": _box("long_quantity", "2"), "long_entry_price": _box("long_entry_price", "100,000"),
-        "short_quantity": _box("short_quantity", "1"),
-        "short_entry_price": _box("short_entry_price", "100,000"),
+        **{name: _box(name, btc[name]) for name in _LIQ_HEDGE},
         "long_margin": _box("long_margin", "20,000"), "short_margin": _box("short_margin", "10,000"),
         # the pair's cross wallet: a box of its own, so each mode starts from a set-up that is not
         # liquidated on opening (the one-way box holds 100 USDT for 0.01 BTC)
@@ -257,6 +287,8 @@ def _liquidation_pane(base: str | None) -> Pane:
         "other_maintenance_margin": _box("other_maintenance_margin", "0"),
         "other_unrealized_pnl": _box("other_unrealized_pnl", "0"),
     }
+
+    _follow_coin(controls, "tiers", _LIQ_STARTS)
 
     def shown(v):
         keys = {"position_mode", "margin_mode", "tiers"}
@@ -320,15 +352,7 @@ def _max_open_pane(base: str | None) -> Pane:
     controls = {"symbol": _list("symbol", symbols, "BTCUSDT"), "balance": _box("balance", "1,000"),
                 "entry_price": _box("entry_price", "100,000"), "leverage": _box("leverage", "10"),
                 "fee_pct": _box("fee_pct", "0.05")}
-    start = {sym: _typed(ILLUSTRATIVE_PRICES[sym.split("-")[0]]) for _, sym in symbols}
-
-    def follow(change: dict) -> None:
-        """An entry price left at the old symbol's illustrative price moves to the new one's (ETH at
-        100,000 USDT would mislead); one the learner typed stays."""
-        if controls["entry_price"].value == start[change["old"]]:
-            controls["entry_price"].value = start[change["new"]]
-
-    controls["symbol"].observe(follow, names="value")
+    _follow_coin(controls, "symbol", {c: {"entry_price": s["entry_price"]} for c, s in _LIQ_STARTS.items()})
 
     def compute(read, v):
         return calc.calc_max_open(symbol=v["symbol"], balance=read("balance"), fee_pct=read("fee_pct"),

@@ -453,3 +453,18 @@ def test_max_open_moves_an_untouched_entry_price_with_the_symbol():
     p.controls["entry_price"].value = "3,500"  # typed by the learner: kept
     p.controls["symbol"].value = "BTCUSDT"
     assert p.controls["entry_price"].value == "3,500"
+
+
+def test_liquidation_tab_prices_eth_like_eth_when_its_tiers_are_chosen():
+    """The same 1,000 USDT long at 10x, in ETH at the course's 4,000 USDT: 0.25 ETH on 100 USDT."""
+    p = tabs().panes["Liquidation price"]
+    p.controls["tiers"].value = "ETHUSDT"
+    boxes = ("quantity", "entry_price", "long_quantity", "short_quantity")
+    assert [p.controls[k].value for k in boxes] == ["0.25", "4,000", "50", "25"]
+    want = liquidation_price("long", 0.25, 4_000, 100, brackets=BracketTable.load("ETHUSDT"))
+    assert headline(p) == f"Liquidation price: {price(want)} USDT"
+    p.controls["tiers"].value = "flat"  # a typed rate keeps the coin's numbers ...
+    assert p.controls["entry_price"].value == "4,000"
+    p.controls["quantity"].value = "0.5"  # ... and a typed box is the learner's
+    p.controls["tiers"].value = "BTCUSDT-2021"  # back to BTC: the untouched boxes follow
+    assert (p.controls["entry_price"].value, p.controls["quantity"].value) == ("100,000", "0.5")
