@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import margin_lib.widgets as widgets_module
 from margin_lib import rendering
 from margin_lib.lessons import WIDGET_MODULES as MODULES
 from margin_lib.rendering import FigureRenderer, frame_signature, png_bytes
@@ -43,7 +42,7 @@ def _controls_and_plot(module: str):
     """A widget's controls (name -> control) and its plot function, without building the page."""
     mod = importlib.import_module(module)
     build = getattr(mod, "widget", None) or mod.dashboard
-    original_build = widgets_module.build_widget
+    original_build = mod.build_widget  # the module's own (the calculator's comes from app_page)
     calls = {}
 
     def fake_build(controls, view, plot, **kwargs):  # keep the widget's controls and plot
@@ -56,6 +55,16 @@ def _controls_and_plot(module: str):
     finally:
         mod.build_widget = original_build
     return calls["controls"], calls["plot"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_taking_a_widget_apart_leaves_its_module_as_it_was(module):
+    """The helper above swaps the module's build_widget for a moment; the module's own comes back
+    (the calculator's is app_page's, not widgets')."""
+    mod = importlib.import_module(module)
+    before = mod.build_widget
+    _controls_and_plot(module)
+    assert mod.build_widget is before
 
 
 @pytest.mark.parametrize("module", MODULES)
