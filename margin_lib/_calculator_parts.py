@@ -67,8 +67,7 @@ LESSONS = {
                     "price for two legs; The sign of the denominator"),
     "tiers": Lesson("Lesson 2 — Maintenance margin", "02_maintenance_margin.ipynb", "sections 7 and 9, "
                     "Tiers by size; The maintenance amount cum"),
-    "entry": Lesson("The course's rule book", "../docs/margin-rules.md", "section 1, Notation (the entry "
-                    "price is the average fill price of the open position)"),
+    "entry": Lesson(*_L1, "section 9, Several fills, one entry price"),
 }  # fmt: skip
 
 

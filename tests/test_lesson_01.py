@@ -5,14 +5,16 @@ values; the exercises against the usual wrong methods; the quiz; the plot as a p
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
-from lesson_checks import check_exercise, check_hint, check_quiz
+from lesson_checks import cell_text, check_exercise, check_hint, check_quiz, notebook, outputs
 
 from margin_lib import (
     BracketTable,
     OrderRefusedError,
+    average_entry_price,
     initial_margin,
     notional,
     return_on_equity,
@@ -245,3 +247,16 @@ def test_widget_builds_with_the_slider_the_tiers_allow(capsys):
     lev.value = 120
     assert "⚠ leverage must be at most 100x" in capsys.readouterr().out
     plt.close("all")
+
+
+def test_section_9s_entry_is_the_quantity_weighted_average_and_keeps_the_fills_pnl():
+    """0.01 BTC at 100,000 and 0.02 at 95,000, worked by hand: 2,900 / 0.03 = 96,666.67; at 98,000
+    the fills make -20 + 60 = 40 USDT, and so does the averaged position."""
+    entry = average_entry_price([100_000, 95_000], [0.01, 0.02])
+    assert entry == pytest.approx(2_900 / 0.03)
+    assert unrealized_pnl("long", 0.03, entry, 98_000) == pytest.approx(-20 + 60)
+    nb = notebook(Path(__file__).resolve().parents[1] / "notebooks" / "01_initial_margin.ipynb")
+    start = next(i for i, c in enumerate(nb["cells"]) if cell_text(c).startswith("## 9. Several fills"))
+    printed = outputs({"cells": nb["cells"][start : start + 3]})
+    assert "96,666.67 USDT entry (engine)" in printed and "97,500.00 USDT plain average" in printed
+    assert "40.00 USDT PnL of the position; 40.00 USDT the fills' PnLs added" in printed
