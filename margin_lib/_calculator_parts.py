@@ -201,6 +201,27 @@ def amount(x: float) -> str:
     return f"{whole}.{part}"
 
 
+def beyond_table(table: BracketTable | None, at: float, legs: Sequence[tuple[str, float]]) -> list[str]:
+    """A sentence for each leg whose notional at the price ``at`` lies past the table's last tier
+    (no tier holds it: the engine extends the last one, the exchange would not let the position
+    grow that large); ``legs`` are (name, quantity) pairs.
+
+    >>> from margin_lib import BracketTable
+    >>> beyond_table(BracketTable.load("ETHUSDT"), 44_875_520.0, [("the long leg", 50)])[0][:60]
+    "At 44,875,520.00 the long leg's notional, 2,243,776,000 USDT"
+    """
+    if table is None or not math.isfinite(at):
+        return []
+    top = table.brackets[-1].notional_cap
+    return [
+        f"At {price(at)} {name}'s notional, {q * at:,.0f} USDT, is past the table's last tier (up to "
+        f"{top:,.0f} USDT): the exchange does not hold a position that large, so this price is where "
+        "the formula leads, not one a real account would reach."
+        for name, q in legs
+        if q * at >= top
+    ]
+
+
 def _rates(table: BracketTable | None, flat: Flat, notional_at: float) -> tuple[float, float, str]:
     """(MMR, cum, words) of the tier holding ``notional_at`` USDT (or of the flat rate)."""
     if table is None:
@@ -254,6 +275,8 @@ def one_way(s: str, q: float, ep: float, wb: float, omm: float, oupnl: float, fl
     notes = []
     if found and (lp >= ep if long else lp <= ep):
         notes.append(f"{name}the price is on the wrong side of the entry: liquidated as soon as it opens.")
+    if found:
+        notes += beyond_table(table, lp, [(f"the {leg}" if leg else "the position", q)])
     if found and table is None and q * lp * rate < cum:
         notes.append(f"{name}at that price cum exceeds Q × LP × MMR, which no tier has: check the figures.")
     if not found:
@@ -337,7 +360,8 @@ def hedge_cross(ql: float, epl: float, qs: float, eps: float, wb: float, omm: fl
         note += (f" At the long entry price ({price(epl)}) the mark is already past it: the pair is "
                  "liquidated as soon as it opens.")  # fmt: skip
     shared = "Both legs draw on one cross balance, so they share the price; each leg's tier is taken there."
-    notes = (note, shared, SYMBOLS)
+    large = [t for x in found for t in beyond_table(table, x, [("the long leg", ql), ("the short leg", qs)])]
+    notes = (note, *large, shared, SYMBOLS)
     smallest = min(ql, qs) * min(epl, eps, *(x for x in found if x == x))  # the smallest leg's notional
     if table is None and smallest * flat[0] < flat[1]:  # type: ignore[index]
         notes += ("A flat rate's cum is taken from each leg's MM, and here it exceeds a leg's notional × "

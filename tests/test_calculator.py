@@ -368,6 +368,26 @@ def test_a_cross_pair_already_past_its_price_at_the_entry_says_so():
     assert low < 100_000 < high and "already past" not in " ".join(wide.working.notes)
 
 
+def test_a_price_that_puts_a_leg_past_the_last_tier_says_so():
+    """The BTCUSDT table's last tier ends at 1,800,000,000 USDT; past it the engine extends that
+    tier, the exchange would not let the position grow. The working says which leg, and where."""
+    args = hedge((2, 100_000), (1, 100_000), margin_mode="cross", wallet_balance=30_000)
+    pair = calc_liquidation_price(**args)
+    (_, low), (_, high) = pair.prices
+    assert 2 * high > 1_800_000_000 > 1 * high  # the long leg is past the table there, the short is not
+    notes = [n for n in pair.working.notes if "past the table's last tier" in n]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"At {high:,.2f} the long leg's notional, {2 * high:,.0f} USDT")
+    assert "(up to 1,800,000,000 USDT)" in notes[0]
+    short = calc_liquidation_price(side="short", quantity=20_000, entry_price=100_000, wallet_balance=2e9)
+    ((_, lp),) = short.prices
+    assert 20_000 * lp > 1_800_000_000
+    assert any(n.startswith(f"At {lp:,.2f} the position's notional") for n in short.working.notes)
+    for q, margin, *_ in LESSON_2:  # the lesson's own positions stay well inside the table
+        r = calc_liquidation_price(side="long", quantity=q, entry_price=100_000, wallet_balance=margin)
+        assert not any("past the table's last tier" in n for n in r.working.notes)
+
+
 def test_isolated_hedge_legs_each_liquidate_just_past_their_own_price():
     rng = np.random.default_rng(6)
     for _ in range(N // 3):
