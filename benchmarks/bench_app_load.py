@@ -246,6 +246,8 @@ async def run(levels: list[int], duration: float) -> None:
         idle_mib, idle_kernels = _memory_mib(server.pid)
         print(f"calculator server load; {os.cpu_count()} CPUs; each session moves a slider once a second "
               f"for {duration:g} s; server idle: {idle_mib:.0f} MiB with {idle_kernels} preheated kernel(s)")
+        print("kernels: running at the level's peak; left: still running once its sessions have closed "
+              "(the preheated kernel stays)")
         print(f"{'sessions':>8} {'p50':>8} {'p95':>8} {'first render p50/max':>22} {'MiB/session':>12} "
               f"{'kernels':>8} {'left':>5}  p95 < {TARGET_MS:.0f} ms")  # fmt: skip
         rows = []
